@@ -1,0 +1,87 @@
+// Package auth is the identity module: users, passwords, sessions and who may
+// see the user list. It owns the users and sessions tables; other modules only
+// learn who is calling through a bookstore.Caller.
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/tet-bookstore/bookstore/app/bookstore"
+)
+
+// User is a person with an account. Every user can buy and sell; admins can
+// also list users and manage any book.
+type User struct {
+	ID           int64     `json:"id"`
+	Name         string    `json:"name"`
+	Email        string    `json:"email"`
+	Role         string    `json:"role"`
+	PasswordHash string    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Caller returns the identity other modules use to authorise this user.
+func (u User) Caller() bookstore.Caller { return bookstore.Caller{UserID: u.ID, Role: u.Role} }
+
+// Session is what a successful login returns. Token is the bearer secret; it is
+// shown once and only its SHA-256 hash is stored.
+type Session struct {
+	Token     string    `json:"token"`
+	User      User      `json:"user"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// StoredSession is a session as persisted: the token's hash, never the token.
+type StoredSession struct {
+	TokenHash string
+	UserID    int64
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// RegisterInput is what a visitor gives to open an account.
+type RegisterInput struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// LoginInput identifies a login attempt; RemoteAddr feeds the rate limiter.
+type LoginInput struct {
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	RemoteAddr string `json:"-"`
+}
+
+// Service is the identity API used by the web adapter, in-process in the
+// monolith and over HTTP in the microservices.
+type Service interface {
+	Register(ctx context.Context, in RegisterInput) (User, error)
+	Login(ctx context.Context, in LoginInput) (Session, error)
+	Logout(ctx context.Context, token string) error
+	// Authenticate returns the user a session token belongs to, or
+	// EUNAUTHORIZED when it is unknown, expired or revoked.
+	Authenticate(ctx context.Context, token string) (User, error)
+	// ListUsers is for admins only (EFORBIDDEN otherwise).
+	ListUsers(ctx context.Context, caller bookstore.Caller) ([]User, error)
+	// EnsureAdmin creates the admin account, or makes the existing account
+	// with that e-mail an admin with that password.
+	EnsureAdmin(ctx context.Context, name, email, password string) (User, error)
+}
+
+// Store persists users and sessions. Implementations return bookstore errors:
+// ECONFLICT for a taken e-mail, ENOTFOUND for a missing user or session.
+type Store interface {
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id int64) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+
+	CreateSession(ctx context.Context, s StoredSession) error
+	// SessionUser returns the user of an unexpired session (ENOTFOUND otherwise).
+	SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+}

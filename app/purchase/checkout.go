@@ -1,0 +1,225 @@
+package purchase
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tet-bookstore/bookstore/app/bookstore"
+)
+
+// MaxQuantity bounds one purchase.
+const MaxQuantity = 1000
+
+// Checkout implements Service.
+type Checkout struct {
+	store     Store
+	inventory Inventory
+	processor Processor
+	now       func() time.Time
+}
+
+var _ Service = (*Checkout)(nil)
+
+// New returns the checkout module.
+func New(store Store, inventory Inventory, processor Processor) *Checkout {
+	return &Checkout{store: store, inventory: inventory, processor: processor, now: time.Now}
+}
+
+func (c *Checkout) clock() time.Time { return c.now().UTC() }
+
+// Buy reserves the stock, then records the purchase at the catalog's price.
+// If recording fails the reservation is released, so no stock is lost.
+func (c *Checkout) Buy(ctx context.Context, caller bookstore.Caller, in BuyInput) (Purchase, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return Purchase{}, err
+	}
+	if in.Quantity < 1 {
+		return Purchase{}, bookstore.Errorf(bookstore.EINVALID, "quantity must be at least 1")
+	}
+	if in.Quantity > MaxQuantity {
+		return Purchase{}, bookstore.Errorf(bookstore.EINVALID, "quantity must be at most %d", MaxQuantity)
+	}
+	if in.BookID < 1 {
+		return Purchase{}, bookstore.Errorf(bookstore.EINVALID, "book_id is required")
+	}
+	key, err := newReservationKey()
+	if err != nil {
+		return Purchase{}, err
+	}
+	r, err := c.inventory.ReserveStock(ctx, key, in.BookID, in.Quantity)
+	if err != nil {
+		return Purchase{}, fmt.Errorf("buy book %d: %w", in.BookID, err)
+	}
+	now := c.clock()
+	p := Purchase{BuyerID: caller.UserID, BookID: r.BookID, BookTitle: r.Title, Quantity: r.Quantity,
+		UnitPriceCents: r.UnitPriceCents, TotalCents: r.UnitPriceCents * int64(r.Quantity),
+		Status: StatusPendingPayment, ReservationKey: key, CreatedAt: now, UpdatedAt: now}
+	if err := c.store.CreatePurchase(ctx, &p); err != nil {
+		if rerr := c.inventory.ReleaseStock(context.WithoutCancel(ctx), key); rerr != nil {
+			return Purchase{}, fmt.Errorf("record purchase of book %d: %w (and release reservation %s: %v)", in.BookID, err, key, rerr)
+		}
+		return Purchase{}, fmt.Errorf("record purchase of book %d: %w", in.BookID, err)
+	}
+	return p, nil
+}
+
+// ListPurchases returns the caller's purchases.
+func (c *Checkout) ListPurchases(ctx context.Context, caller bookstore.Caller) ([]Purchase, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return nil, err
+	}
+	ps, err := c.store.ListPurchases(ctx, caller.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("list purchases of user %d: %w", caller.UserID, err)
+	}
+	if ps == nil {
+		ps = []Purchase{}
+	}
+	return ps, nil
+}
+
+// GetPurchase returns a purchase its buyer (or an admin) may see.
+func (c *Checkout) GetPurchase(ctx context.Context, caller bookstore.Caller, id int64) (Purchase, error) {
+	if err := caller.RequireSignedIn(); err != nil {
+		return Purchase{}, err
+	}
+	p, err := c.store.GetPurchase(ctx, id)
+	if err != nil {
+		return Purchase{}, fmt.Errorf("get purchase %d: %w", id, err)
+	}
+	if !caller.Owns(p.BuyerID) {
+		// Someone else's purchase does not exist as far as the caller knows.
+		return Purchase{}, bookstore.Errorf(bookstore.ENOTFOUND, "purchase %d not found", id)
+	}
+	return p, nil
+}
+
+// Cancel cancels an unpaid purchase and releases its stock.
+func (c *Checkout) Cancel(ctx context.Context, caller bookstore.Caller, id int64) (Purchase, error) {
+	p, err := c.GetPurchase(ctx, caller, id)
+	if err != nil {
+		return Purchase{}, err
+	}
+	if p.Status == StatusCancelled {
+		return p, nil
+	}
+	if p.Status != StatusPendingPayment {
+		return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "purchase %d is already %s and cannot be cancelled", id, p.Status)
+	}
+	if err := c.store.Transition(ctx, id, StatusPendingPayment, StatusCancelled, c.clock()); err != nil {
+		return Purchase{}, fmt.Errorf("cancel purchase %d: %w", id, err)
+	}
+	// Released after the status change: a crash in between leaves a cancelled
+	// purchase whose reservation ReleaseStock can still release (idempotent).
+	if err := c.inventory.ReleaseStock(context.WithoutCancel(ctx), p.ReservationKey); err != nil {
+		return Purchase{}, fmt.Errorf("release stock of purchase %d: %w", id, err)
+	}
+	return c.store.GetPurchase(ctx, id)
+}
+
+// Pay charges the card for the purchase total, exactly once.
+func (c *Checkout) Pay(ctx context.Context, caller bookstore.Caller, id int64, in PaymentInput) (Purchase, error) {
+	p, err := c.GetPurchase(ctx, caller, id)
+	if err != nil {
+		return Purchase{}, err
+	}
+	if p.Payment != nil { // paid (or shipped) already: the same payment, no second charge
+		return p, nil
+	}
+	if p.Status != StatusPendingPayment {
+		return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "purchase %d is %s and cannot be paid", id, p.Status)
+	}
+	number, holder, err := validatePayment(in)
+	if err != nil {
+		return Purchase{}, err
+	}
+	ref, err := c.processor.Charge(ctx, Charge{IdempotencyKey: "purchase-" + p.ReservationKey,
+		AmountCents: p.TotalCents, CardNumber: number, CardHolder: holder})
+	if err != nil {
+		return Purchase{}, fmt.Errorf("charge purchase %d: %w", id, err)
+	}
+	pay := Payment{PurchaseID: id, Method: "card", CardLast4: number[len(number)-4:], CardHolder: holder,
+		AmountCents: p.TotalCents, ProviderRef: ref, CreatedAt: c.clock()}
+	if err := c.store.RecordPayment(ctx, &pay); err != nil {
+		if bookstore.ErrorCode(err) == bookstore.ECONFLICT {
+			// A concurrent request paid first with the same idempotency key,
+			// so the processor charged once; answer with the recorded payment.
+			if cur, gerr := c.store.GetPurchase(ctx, id); gerr == nil && cur.Payment != nil {
+				return cur, nil
+			}
+		}
+		return Purchase{}, fmt.Errorf("record payment of purchase %d: %w", id, err)
+	}
+	return c.store.GetPurchase(ctx, id)
+}
+
+func validatePayment(in PaymentInput) (number, holder string, err error) {
+	if in.Method != "" && in.Method != "card" {
+		return "", "", bookstore.Errorf(bookstore.EINVALID, "payment method must be \"card\"")
+	}
+	number = strings.NewReplacer(" ", "", "-", "").Replace(in.CardNumber)
+	if !ValidCardNumber(number) {
+		return "", "", bookstore.Errorf(bookstore.EINVALID, "card number is not valid")
+	}
+	holder = strings.TrimSpace(in.CardHolder)
+	if holder == "" {
+		return "", "", bookstore.Errorf(bookstore.EINVALID, "card holder is required")
+	}
+	if utf8.RuneCountInString(holder) > 100 {
+		return "", "", bookstore.Errorf(bookstore.EINVALID, "card holder must be at most 100 characters")
+	}
+	return number, holder, nil
+}
+
+// ChooseDelivery ships a paid purchase with the chosen provider.
+func (c *Checkout) ChooseDelivery(ctx context.Context, caller bookstore.Caller, id int64, in DeliveryInput) (Purchase, error) {
+	p, err := c.GetPurchase(ctx, caller, id)
+	if err != nil {
+		return Purchase{}, err
+	}
+	if p.Status != StatusPaid {
+		return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "purchase %d is %s; delivery is chosen once it is paid", id, p.Status)
+	}
+	address := strings.TrimSpace(in.Address)
+	if address == "" {
+		return Purchase{}, bookstore.Errorf(bookstore.EINVALID, "delivery address is required")
+	}
+	if utf8.RuneCountInString(address) > 500 {
+		return Purchase{}, bookstore.Errorf(bookstore.EINVALID, "delivery address must be at most 500 characters")
+	}
+	prov, err := c.store.GetProvider(ctx, in.ProviderID)
+	if err != nil {
+		return Purchase{}, fmt.Errorf("delivery provider %d: %w", in.ProviderID, err)
+	}
+	d := Delivery{PurchaseID: id, ProviderID: prov.ID, ProviderName: prov.Name, Address: address,
+		CostCents: prov.CostCents, CreatedAt: c.clock()}
+	if err := c.store.RecordDelivery(ctx, &d); err != nil {
+		return Purchase{}, fmt.Errorf("record delivery of purchase %d: %w", id, err)
+	}
+	return c.store.GetPurchase(ctx, id)
+}
+
+// Providers lists the delivery providers, cheapest first.
+func (c *Checkout) Providers(ctx context.Context) ([]Provider, error) {
+	ps, err := c.store.ListProviders(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list delivery providers: %w", err)
+	}
+	if ps == nil {
+		ps = []Provider{}
+	}
+	return ps, nil
+}
+
+func newReservationKey() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("new reservation key: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
