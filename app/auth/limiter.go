@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,7 +36,7 @@ func NewLoginLimiter(l Limits) *LoginLimiter {
 }
 
 func (l *LoginLimiter) max(key string) int {
-	if len(key) > 5 && key[:5] == "addr:" {
+	if strings.HasPrefix(key, "addr:") { // also "addr:" alone, an unknown address
 		return l.limits.PerAddress
 	}
 	return l.limits.PerAccount
