@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +36,9 @@ type Accounts struct {
 	cost    int
 	limiter *LoginLimiter
 	now     func() time.Time
+
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 var _ Service = (*Accounts)(nil)
@@ -122,7 +126,7 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	u, err := a.store.UserByEmail(ctx, email)
 	if bookstore.ErrorCode(err) == bookstore.ENOTFOUND {
 		// Spend the same time as a real comparison so timing does not reveal accounts.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(in.Password))
+		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(in.Password))
 		a.limiter.Fail(now, keys...)
 		return Session{}, wrong
 	} else if err != nil {
@@ -144,9 +148,15 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	return Session{Token: token, User: u, ExpiresAt: s.ExpiresAt}, nil
 }
 
-// dummyHash is a bcrypt hash of a random string, compared against when the
-// account does not exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password-at-all"), bcrypt.DefaultCost)
+// dummyHash is a bcrypt hash of a fixed string, compared against when the
+// account does not exist. It uses the configured cost: a hash of another cost
+// would take a different time and so reveal which accounts exist.
+func (a *Accounts) dummyHash() []byte {
+	a.dummyOnce.Do(func() {
+		a.dummy, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password-at-all"), a.cost)
+	})
+	return a.dummy
+}
 
 // Logout revokes the session; an unknown token is not an error.
 func (a *Accounts) Logout(ctx context.Context, token string) error {
