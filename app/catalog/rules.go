@@ -28,7 +28,7 @@ func trimInput(in BookInput) BookInput {
 // ValidateBook checks a listing against the catalog's rules.
 func ValidateBook(in BookInput) error {
 	switch {
-	case in.Title == "":
+	case strings.TrimSpace(in.Title) == "": // callers outside this package may not have trimmed
 		return bookstore.Errorf(bookstore.EINVALID, "title is required")
 	case utf8.RuneCountInString(in.Title) > MaxTitleLength:
 		return bookstore.Errorf(bookstore.EINVALID, "title must be at most %d characters", MaxTitleLength)
