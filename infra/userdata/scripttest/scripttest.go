@@ -47,4 +47,3 @@ func numbered(s string) string {
 	}
 	return b.String()
 }
-
