@@ -1,10 +1,12 @@
 package purchase
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -213,6 +215,8 @@ func (c *Checkout) Providers(ctx context.Context) ([]Provider, error) {
 	if ps == nil {
 		ps = []Provider{}
 	}
+	// The store promises no order; buyers compare prices, so cheapest first.
+	slices.SortStableFunc(ps, func(a, b Provider) int { return cmp.Compare(a.CostCents, b.CostCents) })
 	return ps, nil
 }
 
