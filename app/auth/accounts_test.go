@@ -383,6 +383,17 @@ func TestEnsureAdmin(t *testing.T) {
 		_, err = e.login("ana@example.com", goodPassword, "192.0.2.1")
 		wantCode(t, err, bookstore.EUNAUTHORIZED)
 	})
+	t.Run("promotes a user who already has the admin password", func(t *testing.T) {
+		e := newEnv(t)
+		ana := e.register(t, "Ana", "ana@example.com")
+		u, err := e.acc.EnsureAdmin(ctx, "Boss", "ana@example.com", goodPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored, _ := e.store.user("ana@example.com"); u.Role != bookstore.RoleAdmin || stored.Role != bookstore.RoleAdmin || u.ID != ana.ID {
+			t.Errorf("returned role %q, stored role %q; want %q", u.Role, stored.Role, bookstore.RoleAdmin)
+		}
+	})
 	t.Run("fixes the password of an existing admin", func(t *testing.T) {
 		e := newEnv(t)
 		if _, err := e.acc.EnsureAdmin(ctx, "Boss", "admin@example.com", "old admin password"); err != nil {
