@@ -1,8 +1,14 @@
 // Package pages is the HTML face of the store for people in browsers:
-// server-rendered templates, usable without JavaScript.
+// server-rendered templates, usable without JavaScript. Each handler decodes
+// a form, calls one domain method and renders or redirects; domain errors
+// become statuses through webctx.Status only.
 package pages
 
 import (
+	"io/fs"
+	"net/http"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/tet-bookstore/bookstore/app/auth"
@@ -17,7 +23,56 @@ type Deps struct {
 	Purchase purchase.Service
 }
 
+type handlers struct{ Deps }
+
 // Register mounts the HTML pages and their static assets on e.
 // Session, CSRF and security middleware are installed by package web.
 func Register(e *echo.Echo, d Deps) {
+	h := handlers{d}
+
+	e.GET("/", h.home)
+	e.GET("/register", h.registerForm)
+	e.POST("/register", h.register)
+	e.GET("/login", h.loginForm)
+	e.POST("/login", h.login)
+	e.POST("/logout", h.logout)
+
+	e.GET("/books", h.catalog)
+	e.GET("/books/:id", h.book)
+	e.GET("/books/new", h.newBookForm, requireUser)
+	e.POST("/books/new", h.createBook, requireUser)
+	e.GET("/books/:id/edit", h.editBookForm, requireUser)
+	e.POST("/books/:id/edit", h.updateBook, requireUser)
+	e.POST("/books/:id/delete", h.deleteBook, requireUser)
+	e.POST("/books/:id/cover", h.uploadCover, requireUser)
+	e.GET("/my/books", h.myBooks, requireUser)
+
+	e.POST("/books/:id/buy", h.buy, requireUser)
+	e.GET("/orders", h.orders, requireUser)
+	e.GET("/orders/:id", h.order, requireUser)
+	e.POST("/orders/:id/pay", h.pay, requireUser)
+	e.POST("/orders/:id/delivery", h.delivery, requireUser)
+	e.POST("/orders/:id/cancel", h.cancel, requireUser)
+
+	e.GET("/admin/users", h.adminUsers, requireUser)
+
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	e.GET("/static/*", func(c echo.Context) error {
+		name := c.Param("*")
+		if _, ok := assetVersions[name]; !ok || strings.HasSuffix(name, "/") {
+			return echo.ErrNotFound // no directory listings, nothing unversioned
+		}
+		// Asset URLs carry a hash of their content, so a changed file gets
+		// a new URL and an old URL can be cached for long.
+		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	})
+	e.GET("/favicon.ico", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, assetURL("favicon.svg"))
+	})
 }
