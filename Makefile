@@ -32,12 +32,10 @@ bench: build ## catalog page throughput, latency and peak RSS from a second proc
 	$(GO) run ./app/cmd/bench --binary ./$(BIN)
 
 plan: ## offline plan of objective $(OBJECTIVE) as JSON, no cloud credentials needed
-	@$(GO) run ./infra/cmd/plan --objective $(OBJECTIVE)
+	@$(GO) build -o bin/plan ./infra/cmd/plan && ./bin/plan --objective $(OBJECTIVE)
 
-plan-update: ## rewrite the committed golden plans after an intended infrastructure change
-	$(GO) run ./infra/cmd/plan --objective 1 --update
-	$(GO) run ./infra/cmd/plan --objective 2 --update
-	$(GO) run ./infra/cmd/plan --objective 3 --update
+plan-update: ## rewrite the committed golden plans of every implemented objective after an intended infrastructure change
+	$(GO) run ./infra/cmd/plan --objective all --update
 
 local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), Ctrl-C stops it all
 	$(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --binary ./$(BIN)

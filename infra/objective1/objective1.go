@@ -1,0 +1,61 @@
+// Package objective1 is the monolith on one VM behind the NGINX proxy VM:
+// a VPC, the app VM (bookstore + MariaDB), the proxy VM with its Elastic IP,
+// the secrets in SSM Parameter Store and, with Route 53, the DNS records.
+package objective1
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/tet-bookstore/bookstore/infra/config"
+	"github.com/tet-bookstore/bookstore/infra/instance"
+	"github.com/tet-bookstore/bookstore/infra/network"
+)
+
+// Run declares objective 1's resources and exports its outputs. It is the
+// body of `pulumi up` and of the offline plan alike.
+func Run(ctx *pulumi.Context, cfg *config.Config) error {
+	net, err := network.New(ctx, "bookstore", nil)
+	if err != nil {
+		return err
+	}
+	ami, err := instance.UbuntuAMI(ctx, cfg.AMI)
+	if err != nil {
+		return err
+	}
+	groups, err := newSecurityGroups(ctx, cfg, net.VpcID)
+	if err != nil {
+		return err
+	}
+	params, err := newSecretParameters(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	app, err := newAppVM(ctx, cfg, appVMArgs{ami: ami, subnet: net.PublicSubnetIDs[0], group: groups.app, params: params})
+	if err != nil {
+		return err
+	}
+	proxy, err := newProxyVM(ctx, cfg, proxyVMArgs{ami: ami, subnet: net.PublicSubnetIDs[1], group: groups.proxy, params: params, appIP: app.PrivateIP})
+	if err != nil {
+		return err
+	}
+	exportOutputs(ctx, cfg, app, proxy)
+	return nil
+}
+
+// exportOutputs are what an operator needs after `pulumi up`.
+func exportOutputs(ctx *pulumi.Context, cfg *config.Config, app *instance.Instance, proxy *proxyVM) {
+	apex := cfg.DNS.Apex()
+	ctx.Export("url", pulumi.String("https://objective1."+apex+"/"))
+	ctx.Export("urls", pulumi.StringMap{
+		"objective1": pulumi.String("https://objective1." + apex + "/"),
+		"objective2": pulumi.String("https://objective2." + apex + "/"),
+		"objective3": pulumi.String("https://objective3." + apex + "/"),
+	})
+	ctx.Export("proxyPublicIp", proxy.publicIP)
+	ctx.Export("appPrivateIp", app.PrivateIP)
+	ctx.Export("appInstanceId", app.ID)
+	ctx.Export("proxyInstanceId", proxy.vm.ID)
+	ctx.Export("appSession", pulumi.Sprintf("aws ssm start-session --target %s", app.ID))
+	ctx.Export("proxySession", pulumi.Sprintf("aws ssm start-session --target %s", proxy.vm.ID))
+	ctx.Export("nginxSitesParameter", proxy.sitesParameter)
+}
