@@ -16,9 +16,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/encoding"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 
 	"github.com/tet-bookstore/bookstore/infra/program"
 )
@@ -164,9 +164,9 @@ func stackConfig(file string) (map[string]string, error) {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
 	var doc struct {
-		Config map[string]any `yaml:"config"`
+		Config map[string]any `yaml:"config"` // Pulumi's own YAML reader: no module of our own
 	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
+	if err := encoding.YAML.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("plan: %s: %w", file, err)
 	}
 	cfg := map[string]string{}
