@@ -183,10 +183,14 @@ func newRoute53Records(ctx *pulumi.Context, cfg *config.Config, ip pulumi.String
 	if cfg.DNS.Provider != "route53" {
 		return nil
 	}
-	for name, record := range map[string]string{"apex": cfg.DNS.Route53Domain, "wildcard": "*." + cfg.DNS.Route53Domain} {
-		if _, err := route53.NewRecord(ctx, "dns-"+name, &route53.RecordArgs{
+	records := []struct{ name, fqdn string }{
+		{"apex", cfg.DNS.Route53Domain},
+		{"wildcard", "*." + cfg.DNS.Route53Domain}, // objective1/2/3 and any later name
+	}
+	for _, r := range records {
+		if _, err := route53.NewRecord(ctx, "dns-"+r.name, &route53.RecordArgs{
 			ZoneId:  pulumi.String(cfg.DNS.Route53Zone),
-			Name:    pulumi.String(record),
+			Name:    pulumi.String(r.fqdn),
 			Type:    pulumi.String("A"),
 			Ttl:     pulumi.Int(300),
 			Records: pulumi.StringArray{ip},

@@ -22,9 +22,11 @@ type mocks struct {
 }
 
 type recorded struct {
-	typ, name string
-	custom    bool
-	inputs    resource.PropertyMap
+	typ, name     string
+	custom        bool
+	inputs        resource.PropertyMap
+	ignoreChanges []string
+	dependsOn     []string
 }
 
 const account = "123456789012"
@@ -60,7 +62,11 @@ var idPrefix = map[string]string{
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
-	m.resources = append(m.resources, recorded{typ: args.TypeToken, name: args.Name, custom: args.Custom, inputs: args.Inputs})
+	r := recorded{typ: args.TypeToken, name: args.Name, custom: args.Custom, inputs: args.Inputs}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.ignoreChanges, r.dependsOn = rpc.GetIgnoreChanges(), rpc.GetDependencies()
+	}
+	m.resources = append(m.resources, r)
 	m.mu.Unlock()
 
 	id := idPrefix[args.TypeToken] + hash8(args.TypeToken+"/"+args.Name)

@@ -36,6 +36,9 @@ type Resource struct {
 	Type   string         `json:"type"`
 	Name   string         `json:"name"`
 	Inputs map[string]any `json:"inputs"`
+	// IgnoreChanges and DependsOn (URNs) are resource options, for tests.
+	IgnoreChanges []string `json:"-"`
+	DependsOn     []string `json:"-"`
 }
 
 // Secret is how a secret value appears in a plan.
@@ -120,7 +123,7 @@ func Run(opts Options) (*Plan, error) {
 	}
 	p := &Plan{Objective: opts.Objective, Outputs: outputs, Resources: []Resource{}}
 	for _, r := range m.resources {
-		p.Resources = append(p.Resources, Resource{Type: r.typ, Name: r.name, Inputs: plainMap(r.inputs)})
+		p.Resources = append(p.Resources, Resource{Type: r.typ, Name: r.name, Inputs: plainMap(r.inputs), IgnoreChanges: r.ignoreChanges, DependsOn: r.dependsOn})
 	}
 	sort.SliceStable(p.Resources, func(i, j int) bool {
 		a, b := p.Resources[i], p.Resources[j]
@@ -209,7 +212,16 @@ func resolveExports(ctx *pulumi.Context) (map[string]any, error) {
 		o.ApplyT(func(v any) any { ch <- v; return nil })
 		select {
 		case v := <-ch:
-			out[name] = v
+			// Through JSON, so ids and typed strings become plain data.
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("plan: output %s: %w", name, err)
+			}
+			var plainValue any
+			if err := json.Unmarshal(b, &plainValue); err != nil {
+				return nil, err
+			}
+			out[name] = plainValue
 		case <-time.After(30 * time.Second):
 			return nil, fmt.Errorf("plan: output %s never resolved", name)
 		}

@@ -1,0 +1,377 @@
+package objective1_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tet-bookstore/bookstore/infra/nginx/nginxtest"
+	"github.com/tet-bookstore/bookstore/infra/plan"
+	"github.com/tet-bookstore/bookstore/infra/userdata"
+	"github.com/tet-bookstore/bookstore/infra/userdata/scripttest"
+	"github.com/tet-bookstore/bookstore/internal/testenv"
+)
+
+const (
+	instanceType  = "aws:ec2/instance:Instance"
+	ruleType      = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	groupType     = "aws:ec2/securityGroup:SecurityGroup"
+	parameterType = "aws:ssm/parameter:Parameter"
+	testSecret    = "TEST-SECRET-5b7c9d"
+)
+
+// run plans objective 1 with the example stack file plus overrides, under
+// the same mocks as `make plan`.
+func run(t *testing.T, config map[string]string, refs map[string]map[string]any) *plan.Plan {
+	t.Helper()
+	p, err := plan.Run(plan.Options{
+		Objective: 1, Root: "../..", Config: config, StackReferences: refs,
+		Secrets: map[string]string{
+			"bookstore:dbPassword":    testSecret + "-db",
+			"bookstore:duckdnsToken":  testSecret + "-duck",
+			"bookstore:adminPassword": testSecret + "-admin",
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func one(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
+	t.Helper()
+	rs := p.Find(typ, name)
+	if len(rs) != 1 {
+		t.Fatalf("want one %s %q, found %d", typ, name, len(rs))
+	}
+	return rs[0]
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+
+func groupID(t *testing.T, p *plan.Plan, name string) string {
+	t.Helper()
+	// Mock ids derive from names: look the id up through a rule that
+	// targets the group, the way AWS would attach it.
+	for _, r := range p.Find(ruleType, "") {
+		if strings.HasPrefix(r.Name, name+"-") {
+			return str(r.Inputs["securityGroupId"])
+		}
+	}
+	t.Fatalf("no rule of group %s", name)
+	return ""
+}
+
+func TestInstancesAreHardened(t *testing.T) {
+	p := run(t, nil, nil)
+	vms := p.Find(instanceType, "")
+	if len(vms) != 2 {
+		t.Fatalf("want the app and proxy VMs, got %d", len(vms))
+	}
+	for _, vm := range vms {
+		md := obj(vm.Inputs["metadataOptions"])
+		if md["httpTokens"] != "required" {
+			t.Errorf("%s: IMDSv2 must be required, metadataOptions=%v", vm.Name, md)
+		}
+		if md["httpPutResponseHopLimit"] != int64(1) {
+			t.Errorf("%s: IMDS hop limit must be 1", vm.Name)
+		}
+		root := obj(vm.Inputs["rootBlockDevice"])
+		if root["encrypted"] != true || root["volumeType"] != "gp3" {
+			t.Errorf("%s: root volume must be encrypted gp3, got %v", vm.Name, root)
+		}
+		if str(vm.Inputs["iamInstanceProfile"]) != vm.Name+"-profile" {
+			t.Errorf("%s: needs its instance profile (Session Manager), got %v", vm.Name, vm.Inputs["iamInstanceProfile"])
+		}
+		if len(vm.IgnoreChanges) != 1 || vm.IgnoreChanges[0] != "ami" {
+			t.Errorf("%s: a newer upstream AMI must not replace the VM; ignoreChanges=%v", vm.Name, vm.IgnoreChanges)
+		}
+	}
+	for _, name := range []string{"app", "proxy"} {
+		a := one(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name+"-ssm-core")
+		if a.Inputs["policyArn"] != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" {
+			t.Errorf("%s: Session Manager policy missing", name)
+		}
+	}
+}
+
+func TestAMICanBePinned(t *testing.T) {
+	p := run(t, map[string]string{"bookstore:ami": "ami-0123456789abcdef0"}, nil)
+	for _, vm := range p.Find(instanceType, "") {
+		if vm.Inputs["ami"] != "ami-0123456789abcdef0" {
+			t.Errorf("%s: pinned AMI not used: %v", vm.Name, vm.Inputs["ami"])
+		}
+	}
+}
+
+func ingress(p *plan.Plan) []plan.Resource {
+	var out []plan.Resource
+	for _, r := range p.Find(ruleType, "") {
+		if r.Inputs["type"] == "ingress" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestNoSSHUnlessConfigured(t *testing.T) {
+	for _, r := range ingress(run(t, nil, nil)) {
+		if r.Inputs["fromPort"] == int64(22) || r.Inputs["toPort"] == int64(22) {
+			t.Errorf("SSH must be closed by default, found %s", r.Name)
+		}
+	}
+	p := run(t, map[string]string{"bookstore:sshCidr": "198.51.100.7/32"}, nil)
+	ssh := 0
+	for _, r := range ingress(p) {
+		if r.Inputs["fromPort"] != int64(22) {
+			continue
+		}
+		ssh++
+		cidrs, _ := r.Inputs["cidrBlocks"].([]any)
+		if len(cidrs) != 1 || cidrs[0] != "198.51.100.7/32" {
+			t.Errorf("%s: SSH only from bookstore:sshCidr, got %v", r.Name, cidrs)
+		}
+	}
+	if ssh != 2 {
+		t.Errorf("with sshCidr both VMs admit SSH from it; found %d rules", ssh)
+	}
+}
+
+func TestSecurityGroupsReferenceEachOther(t *testing.T) {
+	p := run(t, nil, nil)
+	proxySG, appSG := groupID(t, p, "proxy"), groupID(t, p, "app")
+	for _, r := range ingress(p) {
+		cidrs, _ := r.Inputs["cidrBlocks"].([]any)
+		world := len(cidrs) == 1 && cidrs[0] == "0.0.0.0/0"
+		switch r.Inputs["securityGroupId"] {
+		case appSG:
+			if r.Inputs["fromPort"] != int64(8080) || r.Inputs["sourceSecurityGroupId"] != proxySG || len(cidrs) > 0 {
+				t.Errorf("the app admits only its port from the proxy's group, found %s: %v", r.Name, r.Inputs)
+			}
+		case proxySG:
+			port := r.Inputs["fromPort"]
+			if !world || (port != int64(80) && port != int64(443)) || r.Inputs["toPort"] != port {
+				t.Errorf("the proxy admits 80 and 443 from the world only, found %s: %v", r.Name, r.Inputs)
+			}
+		default:
+			t.Errorf("rule %s targets an unknown group", r.Name)
+		}
+	}
+	if len(ingress(p)) != 3 {
+		t.Errorf("want exactly 3 ingress rules (proxy 80, 443; app port), got %d", len(ingress(p)))
+	}
+	for _, g := range p.Find(groupType, "") {
+		if _, inline := g.Inputs["ingress"]; inline {
+			t.Errorf("group %s has inline rules; they would fight the rule resources", g.Name)
+		}
+	}
+}
+
+func TestElasticIPIsAttachedToProxy(t *testing.T) {
+	p := run(t, nil, nil)
+	assoc := one(t, p, "aws:ec2/eipAssociation:EipAssociation", "proxy")
+	if !strings.HasPrefix(str(assoc.Inputs["allocationId"]), "eipalloc-") {
+		t.Errorf("association must use the EIP's allocation id: %v", assoc.Inputs)
+	}
+	proxyID := str(p.Outputs["proxyInstanceId"])
+	if proxyID == "" || assoc.Inputs["instanceId"] != proxyID {
+		t.Errorf("the EIP must be associated with the proxy VM (%s), got %v", proxyID, assoc.Inputs["instanceId"])
+	}
+	proxy := one(t, p, instanceType, "proxy")
+	if ip := str(p.Outputs["proxyPublicIp"]); ip == "" || !strings.Contains(str(proxy.Inputs["userData"]), "= '"+ip+"' ]") {
+		t.Error("the proxy must wait for its Elastic IP before DNS and certbot")
+	}
+}
+
+func TestNoSecretInUserDataOrPlan(t *testing.T) {
+	p := run(t, nil, nil)
+	b, err := p.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), testSecret) {
+		t.Fatal("a secret value appears in the plan")
+	}
+	for _, vm := range p.Find(instanceType, "") {
+		if !strings.Contains(str(vm.Inputs["userData"]), "ssm_get '/bookstore/objective1/") {
+			t.Errorf("%s: secrets must be read from SSM at boot", vm.Name)
+		}
+	}
+	for _, name := range []string{"db-password", "duckdns-token", "admin-password"} {
+		param := one(t, p, parameterType, name)
+		if param.Inputs["type"] != "SecureString" || param.Inputs["value"] != plan.Secret {
+			t.Errorf("%s must be a SecureString holding a Pulumi secret: %v", name, param.Inputs)
+		}
+	}
+}
+
+type policy struct {
+	Statement []struct {
+		Effect   string
+		Action   []string
+		Resource []string
+	}
+}
+
+func TestInstanceRolesReadOnlyTheirOwnParameters(t *testing.T) {
+	p := run(t, nil, nil)
+	want := map[string][]string{
+		"app":   {"/bookstore/objective1/db-password", "/bookstore/objective1/admin-password"},
+		"proxy": {"/bookstore/objective1/nginx-sites", "/bookstore/objective1/duckdns-token"},
+	}
+	for vm, params := range want {
+		var doc policy
+		raw := str(one(t, p, "aws:iam/rolePolicy:RolePolicy", vm+"-read-parameters").Inputs["policy"])
+		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Statement) != 1 || doc.Statement[0].Effect != "Allow" || strings.Join(doc.Statement[0].Action, ",") != "ssm:GetParameter" {
+			t.Fatalf("%s: want one statement allowing ssm:GetParameter, got %s", vm, raw)
+		}
+		got := doc.Statement[0].Resource
+		if len(got) != len(params) {
+			t.Errorf("%s: readable parameters %v, want %v", vm, got, params)
+		}
+		for i, r := range got {
+			if strings.Contains(r, "*") || !strings.HasSuffix(r, ":parameter"+params[i]) {
+				t.Errorf("%s: resource %q is not exactly parameter %s", vm, r, params[i])
+			}
+		}
+	}
+}
+
+func proxyUserData(t *testing.T, p *plan.Plan) string {
+	return str(one(t, p, instanceType, "proxy").Inputs["userData"])
+}
+
+func TestCertbotStagingFollowsConfig(t *testing.T) {
+	if ud := proxyUserData(t, run(t, map[string]string{"bookstore:acmeStaging": "true"}, nil)); !strings.Contains(ud, " --staging") {
+		t.Error("acmeStaging=true must run certbot with --staging")
+	}
+	if ud := proxyUserData(t, run(t, map[string]string{"bookstore:acmeStaging": "false"}, nil)); strings.Contains(ud, "--staging") {
+		t.Error("acmeStaging=false must get a trusted certificate")
+	}
+}
+
+func TestRenewalHookReloadsNginx(t *testing.T) {
+	ud := proxyUserData(t, run(t, nil, nil))
+	hook := "cat > '" + userdata.ReloadHook + "' <<'BOOKSTORE_SCRIPT_END'\n"
+	i := strings.Index(ud, hook)
+	if i < 0 {
+		t.Fatal("the proxy must install certbot's deploy hook")
+	}
+	body := ud[i+len(hook):]
+	body = body[:strings.Index(body, "BOOKSTORE_SCRIPT_END")]
+	if !strings.Contains(body, "systemctl reload nginx") {
+		t.Errorf("the deploy hook must reload NGINX:\n%s", body)
+	}
+}
+
+func sites(t *testing.T, p *plan.Plan) string {
+	return str(one(t, p, parameterType, "nginx-sites").Inputs["insecureValue"])
+}
+
+func TestSitesWithoutOtherObjectivesAnswer503(t *testing.T) {
+	p := run(t, nil, nil)
+	s := sites(t, p)
+	app := str(p.Outputs["appPrivateIp"])
+	if !strings.Contains(s, "proxy_pass http://"+app+":8080;") {
+		t.Errorf("objective1 must proxy to the app VM %s:8080", app)
+	}
+	if strings.Count(s, "return 503 '") != 2 {
+		t.Error("objectives 2 and 3 without stacks must answer the 503 page")
+	}
+}
+
+// Configuring the other stacks changes the sites parameter, not the proxy VM.
+func TestOtherStacksAreWiredInWithoutReplacingTheProxy(t *testing.T) {
+	before := run(t, nil, nil)
+	after := run(t, map[string]string{
+		"bookstore:objective2Stack": "org/bookstore/objective2",
+		"bookstore:objective3Stack": "org/bookstore/objective3",
+	}, map[string]map[string]any{
+		"org/bookstore/objective2": {"proxyUpstream": "bookstore-alb-123.us-east-1.elb.amazonaws.com:80"},
+		"org/bookstore/objective3": {"proxyUpstream": "10.2.1.15:8080"},
+	})
+	s := sites(t, after)
+	if !strings.Contains(s, "set $upstream_objective2 http://bookstore-alb-123.us-east-1.elb.amazonaws.com:80;") ||
+		!strings.Contains(s, "proxy_pass http://10.2.1.15:8080;") || strings.Contains(s, "return 503 '") {
+		t.Errorf("objectives 2 and 3 must be proxied to their stacks' upstreams:\n%s", s)
+	}
+	if proxyUserData(t, before) != proxyUserData(t, after) {
+		t.Error("wiring in another objective must not change the proxy's user data (it would replace the VM)")
+	}
+	if len(after.Find("pulumi:pulumi:StackReference", "")) != 2 {
+		t.Error("want a stack reference per configured objective")
+	}
+}
+
+// The deployed sites, as the proxy will install them, pass the real nginx -t.
+func TestDeployedSitesPassNginxT(t *testing.T) {
+	bin := testenv.Tool(t, "nginx")
+	for name, cfg := range map[string]map[string]string{
+		"http01": nil,
+		"dns01":  {"bookstore:acmeChallenge": "dns"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			prefix := t.TempDir()
+			s := strings.NewReplacer(
+				"/etc/letsencrypt/live/", filepath.Join(prefix, "live")+"/",
+				"/var/www/letsencrypt", filepath.Join(prefix, "acme"),
+			).Replace(sites(t, run(t, cfg, nil)))
+			for _, dir := range certDirs(s) {
+				issue(t, dir)
+			}
+			nginxtest.Validate(t, bin, prefix, s)
+		})
+	}
+}
+
+func TestRoute53Alternative(t *testing.T) {
+	p := run(t, map[string]string{
+		"bookstore:dnsProvider":   "route53",
+		"bookstore:route53ZoneId": "Z0123456789ABC",
+		"bookstore:route53Domain": "shop.example.com",
+	}, nil)
+	records := p.Find("aws:route53/record:Record", "")
+	if len(records) != 2 {
+		t.Fatalf("want apex and wildcard records, got %d", len(records))
+	}
+	ip := str(p.Outputs["proxyPublicIp"])
+	for _, r := range records {
+		recs, _ := r.Inputs["records"].([]any)
+		if r.Inputs["type"] != "A" || len(recs) != 1 || recs[0] != ip || r.Inputs["zoneId"] != "Z0123456789ABC" {
+			t.Errorf("%s must point at the Elastic IP: %v", r.Name, r.Inputs)
+		}
+	}
+	if len(p.Find(parameterType, "duckdns-token")) != 0 || strings.Contains(proxyUserData(t, p), "bookstore-duckdns") {
+		t.Error("route53 needs no DuckDNS token or updater")
+	}
+	if p.Outputs["url"] != "https://objective1.shop.example.com/" {
+		t.Errorf("url output %v", p.Outputs["url"])
+	}
+}
+
+// The user data the program renders (not just the package's fixtures)
+// passes bash -n and shellcheck.
+func TestRenderedUserDataPassesShellcheck(t *testing.T) {
+	for _, cfg := range []map[string]string{nil, {"bookstore:appDelivery": "container", "bookstore:appImage": "ghcr.io/tet-bookstore/bookstore:v0.1.0"}} {
+		p := run(t, cfg, nil)
+		scripts := userdata.Scripts{}
+		for _, vm := range p.Find(instanceType, "") {
+			scripts[vm.Name] = str(vm.Inputs["userData"])
+		}
+		scripttest.Check(t, scripts)
+	}
+}
+
+func TestProxyUserDataFitsEC2Limit(t *testing.T) {
+	for _, vm := range run(t, map[string]string{"bookstore:acmeChallenge": "dns"}, nil).Find(instanceType, "") {
+		if n := len(str(vm.Inputs["userData"])); n > 16384 {
+			t.Errorf("%s: user data is %d bytes, EC2 accepts 16 KiB", vm.Name, n)
+		}
+	}
+}
