@@ -1,0 +1,262 @@
+// Package config reads the bookstore's settings from BOOKSTORE_* environment
+// variables into one typed, validated struct, so a bad value stops start-up
+// with a message naming the variable instead of surfacing later.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// DevAdminPassword is the admin password used when none is configured, only
+// with SQLite outside production, so `make run` works with no setup. It is
+// documented in the README and must never protect real data.
+const DevAdminPassword = "bookstore-admin"
+
+// Config is everything the monolith needs to start.
+type Config struct {
+	Env             string         // BOOKSTORE_ENV: "development" (default) or "production"
+	Addr            string         // BOOKSTORE_ADDR: listen address
+	DBDSN           string         // BOOKSTORE_DB_DSN: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DBNAME
+	UploadsDir      string         // BOOKSTORE_UPLOADS_DIR: covers go under DIR/covers
+	AdminEmail      string         // BOOKSTORE_ADMIN_EMAIL
+	AdminPassword   string         // BOOKSTORE_ADMIN_PASSWORD
+	SeedDemo        bool           // BOOKSTORE_SEED_DEMO: demo seller and books when the catalog is empty
+	TrustedProxies  []netip.Prefix // BOOKSTORE_TRUSTED_PROXIES: peers whose X-Forwarded-* headers are believed ("none": nobody)
+	LogLevel        slog.Level     // BOOKSTORE_LOG_LEVEL: debug, info, warn, error
+	ShutdownTimeout time.Duration  // BOOKSTORE_SHUTDOWN_TIMEOUT: how long in-flight requests get to finish
+	DrainDelay      time.Duration  // BOOKSTORE_DRAIN_DELAY: /readyz answers 503 this long before the listener closes
+	BcryptCost      int            // BOOKSTORE_BCRYPT_COST: 0 means bcrypt's default
+
+	// Logger is not read from the environment: the command sets it, tests
+	// may too. nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultAddr            = "127.0.0.1:8080"
+	DefaultDSN             = "sqlite:data/bookstore.db"
+	DefaultUploadsDir      = "data/uploads"
+	DefaultAdminEmail      = "admin@bookstore.local"
+	DefaultShutdownTimeout = 20 * time.Second
+	// DefaultDrainDelay gives load balancers time to see /readyz fail and
+	// stop sending new requests before the listener closes.
+	DefaultDrainDelay = 5 * time.Second
+)
+
+// DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.
+var DefaultTrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// Production reports whether BOOKSTORE_ENV=production.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// SQLite reports whether the database is the embedded SQLite.
+func (c Config) SQLite() bool { return strings.HasPrefix(c.DBDSN, "sqlite:") }
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) { return FromLookup(os.LookupEnv) }
+
+// FromLookup reads the configuration through lookup (os.LookupEnv in
+// production, a map in tests). Every problem is reported, one per line.
+func FromLookup(lookup func(string) (string, bool)) (Config, error) {
+	r := reader{lookup: lookup}
+	c := Config{
+		Env:        strings.ToLower(r.str("BOOKSTORE_ENV", "development")),
+		Addr:       r.str("BOOKSTORE_ADDR", DefaultAddr),
+		DBDSN:      r.str("BOOKSTORE_DB_DSN", DefaultDSN),
+		UploadsDir: r.str("BOOKSTORE_UPLOADS_DIR", DefaultUploadsDir),
+		AdminEmail: r.str("BOOKSTORE_ADMIN_EMAIL", DefaultAdminEmail),
+		BcryptCost: r.integer("BOOKSTORE_BCRYPT_COST", 0),
+	}
+	c.AdminPassword, _ = lookup("BOOKSTORE_ADMIN_PASSWORD") // spaces may be part of a password
+	dev := c.SQLite() && !c.Production()
+	c.SeedDemo = r.boolean("BOOKSTORE_SEED_DEMO", false)
+	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
+	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
+	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
+	// A developer's Ctrl-C on the embedded setup need not wait for a load
+	// balancer that is not there.
+	drain := DefaultDrainDelay
+	if dev {
+		drain = 0
+	}
+	c.DrainDelay = r.duration("BOOKSTORE_DRAIN_DELAY", drain)
+	if c.AdminPassword == "" && dev {
+		c.AdminPassword = DevAdminPassword
+	}
+	r.errs = append(r.errs, c.validate()...)
+	if len(r.errs) > 0 {
+		return Config{}, errors.Join(r.errs...)
+	}
+	return c, nil
+}
+
+// Validate checks a Config built in code (tests) the way FromEnv does.
+func (c Config) Validate() error { return errors.Join(c.validate()...) }
+
+func (c Config) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Env != "development" && c.Env != "production" {
+		bad("BOOKSTORE_ENV must be development or production, not %q", c.Env)
+	}
+	if c.Addr == "" {
+		bad("BOOKSTORE_ADDR must not be empty (e.g. 127.0.0.1:8080)")
+	} else if _, port, err := splitAddr(c.Addr); err != nil {
+		bad("BOOKSTORE_ADDR %q is not HOST:PORT", c.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("BOOKSTORE_ADDR %q has no valid port", c.Addr)
+	}
+	if !strings.HasPrefix(c.DBDSN, "sqlite:") && !strings.HasPrefix(c.DBDSN, "mysql://") {
+		bad("BOOKSTORE_DB_DSN must be sqlite:PATH or mysql://USER:PASS@HOST:PORT/DBNAME")
+	}
+	if c.UploadsDir == "" {
+		bad("BOOKSTORE_UPLOADS_DIR must not be empty")
+	}
+	if c.AdminEmail == "" {
+		bad("BOOKSTORE_ADMIN_EMAIL must not be empty")
+	}
+	switch {
+	case c.AdminPassword == "" && c.Production():
+		bad("BOOKSTORE_ADMIN_PASSWORD is required in production")
+	case c.AdminPassword == "":
+		bad("BOOKSTORE_ADMIN_PASSWORD is required with MySQL (the development default is only for SQLite)")
+	case len(c.AdminPassword) < 8:
+		bad("BOOKSTORE_ADMIN_PASSWORD must be at least 8 characters")
+	case c.Production() && c.AdminPassword == DevAdminPassword:
+		bad("BOOKSTORE_ADMIN_PASSWORD must not be the documented development password in production")
+	}
+	if c.BcryptCost != 0 && (c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost) {
+		bad("BOOKSTORE_BCRYPT_COST must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("BOOKSTORE_SHUTDOWN_TIMEOUT must be positive")
+	}
+	if c.DrainDelay < 0 {
+		bad("BOOKSTORE_DRAIN_DELAY must not be negative")
+	}
+	return errs
+}
+
+func splitAddr(addr string) (host, port string, err error) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", "", errors.New("no port")
+	}
+	return addr[:i], addr[i+1:], nil
+}
+
+// reader collects every bad variable instead of stopping at the first.
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) raw(name string) (string, bool) {
+	v, ok := r.lookup(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (r *reader) fail(name, v, want string) {
+	r.errs = append(r.errs, fmt.Errorf("%s=%q: %s", name, v, want))
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.raw(name); ok {
+		return v
+	}
+	return def
+}
+
+func (r *reader) integer(name string, def int) int {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(name, v, "must be a whole number")
+		return def
+	}
+	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	case "0", "false", "no", "off":
+		return false
+	}
+	r.fail(name, v, "must be true or false")
+	return def
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, v, "must be a duration such as 5s or 1m30s")
+		return def
+	}
+	return d
+}
+
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, v, "must be debug, info, warn or error")
+		return def
+	}
+	return l
+}
+
+// prefixes reads a comma-separated list of CIDRs or single addresses.
+func (r *reader) prefixes(name string, def []netip.Prefix) []netip.Prefix {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	out := []netip.Prefix{}
+	if strings.EqualFold(v, "none") { // no proxy: forwarding headers are never believed
+		return out
+	}
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		r.fail(name, v, fmt.Sprintf("%q is not a CIDR (10.0.0.0/8) or an address", s))
+		return def
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package config_test
+
+import (
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tet-bookstore/bookstore/app/config"
+)
+
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+func TestDefaultsRunWithZeroSetup(t *testing.T) {
+	c, err := config.FromLookup(lookup(nil))
+	if err != nil {
+		t.Fatalf("FromLookup(empty) = %v", err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DBDSN != "sqlite:data/bookstore.db" || c.UploadsDir != "data/uploads" {
+		t.Errorf("defaults = %+v", c)
+	}
+	if c.AdminEmail != "admin@bookstore.local" || c.AdminPassword != config.DevAdminPassword {
+		t.Errorf("dev admin = %q / %q", c.AdminEmail, c.AdminPassword)
+	}
+	if c.DrainDelay != 0 || c.ShutdownTimeout != config.DefaultShutdownTimeout || c.LogLevel != slog.LevelInfo {
+		t.Errorf("timings/level = %v %v %v", c.DrainDelay, c.ShutdownTimeout, c.LogLevel)
+	}
+	if len(c.TrustedProxies) != 2 || !c.TrustedProxies[0].Contains(netip.MustParseAddr("127.0.0.1")) {
+		t.Errorf("trusted proxies = %v, want loopback", c.TrustedProxies)
+	}
+}
+
+func TestReadsEveryVariable(t *testing.T) {
+	c, err := config.FromLookup(lookup(map[string]string{
+		"BOOKSTORE_ENV":              "production",
+		"BOOKSTORE_ADDR":             "0.0.0.0:9000",
+		"BOOKSTORE_DB_DSN":           "mysql://u:p@db:3306/shop",
+		"BOOKSTORE_UPLOADS_DIR":      "/var/lib/bookstore",
+		"BOOKSTORE_ADMIN_EMAIL":      "root@example.org",
+		"BOOKSTORE_ADMIN_PASSWORD":   " a secret with spaces ",
+		"BOOKSTORE_SEED_DEMO":        "yes",
+		"BOOKSTORE_TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.7",
+		"BOOKSTORE_LOG_LEVEL":        "debug",
+		"BOOKSTORE_SHUTDOWN_TIMEOUT": "45s",
+		"BOOKSTORE_DRAIN_DELAY":      "2s",
+		"BOOKSTORE_BCRYPT_COST":      "12",
+	}))
+	if err != nil {
+		t.Fatalf("FromLookup = %v", err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32")}
+	if c.Addr != "0.0.0.0:9000" || c.DBDSN != "mysql://u:p@db:3306/shop" || c.UploadsDir != "/var/lib/bookstore" ||
+		c.AdminEmail != "root@example.org" || c.AdminPassword != " a secret with spaces " || !c.SeedDemo ||
+		c.LogLevel != slog.LevelDebug || c.ShutdownTimeout != 45*time.Second || c.DrainDelay != 2*time.Second ||
+		c.BcryptCost != 12 || !c.Production() || len(c.TrustedProxies) != 2 || c.TrustedProxies[0] != want[0] || c.TrustedProxies[1] != want[1] {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestProductionDefaultsDrainAndNeedsAPassword(t *testing.T) {
+	c, err := config.FromLookup(lookup(map[string]string{"BOOKSTORE_DB_DSN": "mysql://u:p@db/shop", "BOOKSTORE_ADMIN_PASSWORD": "long-enough"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DrainDelay != config.DefaultDrainDelay {
+		t.Errorf("DrainDelay with MySQL = %v, want %v", c.DrainDelay, config.DefaultDrainDelay)
+	}
+	c, err = config.FromLookup(lookup(map[string]string{"BOOKSTORE_TRUSTED_PROXIES": "none"}))
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Errorf("TRUSTED_PROXIES=none gives %v, %v", c.TrustedProxies, err)
+	}
+}
+
+func TestInvalidValuesAreAllReportedByName(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want []string
+	}{
+		{map[string]string{"BOOKSTORE_DB_DSN": "postgres://x"}, []string{"BOOKSTORE_DB_DSN must be sqlite:PATH or mysql://"}},
+		{map[string]string{"BOOKSTORE_DB_DSN": "mysql://u:p@h/db"}, []string{"BOOKSTORE_ADMIN_PASSWORD is required with MySQL"}},
+		{map[string]string{"BOOKSTORE_ENV": "production"}, []string{"BOOKSTORE_ADMIN_PASSWORD is required in production"}},
+		{map[string]string{"BOOKSTORE_ENV": "production", "BOOKSTORE_ADMIN_PASSWORD": config.DevAdminPassword}, []string{"development password"}},
+		{map[string]string{"BOOKSTORE_ADMIN_PASSWORD": "short"}, []string{"at least 8"}},
+		{map[string]string{"BOOKSTORE_ENV": "staging"}, []string{"BOOKSTORE_ENV must be"}},
+		{map[string]string{"BOOKSTORE_ADDR": "8080"}, []string{"BOOKSTORE_ADDR"}},
+		{map[string]string{"BOOKSTORE_ADDR": "host:http"}, []string{"BOOKSTORE_ADDR"}},
+		{map[string]string{"BOOKSTORE_SEED_DEMO": "maybe", "BOOKSTORE_LOG_LEVEL": "loud"},
+			[]string{`BOOKSTORE_SEED_DEMO="maybe": must be true or false`, `BOOKSTORE_LOG_LEVEL="loud"`}},
+		{map[string]string{"BOOKSTORE_SHUTDOWN_TIMEOUT": "soon", "BOOKSTORE_DRAIN_DELAY": "-1s"},
+			[]string{"BOOKSTORE_SHUTDOWN_TIMEOUT", "BOOKSTORE_DRAIN_DELAY must not be negative"}},
+		{map[string]string{"BOOKSTORE_TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, []string{`"nginx" is not a CIDR`}},
+		{map[string]string{"BOOKSTORE_BCRYPT_COST": "99"}, []string{"BOOKSTORE_BCRYPT_COST must be between"}},
+		{map[string]string{"BOOKSTORE_BCRYPT_COST": "ten"}, []string{"BOOKSTORE_BCRYPT_COST"}},
+	}
+	for _, tt := range tests {
+		_, err := config.FromLookup(lookup(tt.env))
+		if err == nil {
+			t.Errorf("%v: no error", tt.env)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q does not mention %q", tt.env, err, w)
+			}
+		}
+	}
+}
