@@ -12,7 +12,7 @@ import (
 )
 
 // homeBooks is how many of the latest books the home page shows.
-const homeBooks = 8
+const homeBooks = 10
 
 func (h handlers) home(c echo.Context) error {
 	res, err := h.Catalog.ListBooks(c.Request().Context(), catalog.Query{Page: 1, PerPage: homeBooks})

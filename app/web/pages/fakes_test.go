@@ -58,7 +58,11 @@ func (a *fakeAuth) Register(_ context.Context, in auth.RegisterInput) (auth.User
 		}
 	}
 	a.mu.Unlock()
-	return a.add(in.Name, in.Email, bookstore.RoleUser), nil
+	u := a.add(in.Name, in.Email, bookstore.RoleUser)
+	a.mu.Lock()
+	a.password[u.ID] = in.Password
+	a.mu.Unlock()
+	return u, nil
 }
 
 func (a *fakeAuth) Login(_ context.Context, in auth.LoginInput) (auth.Session, error) {
