@@ -198,7 +198,7 @@ func TestPagesRender(t *testing.T) {
 		want   []string
 	}{
 		{"home", "/", nil, []string{"Find your next favourite book", "Dune", "Emma", "$12.50", "Log in", "Register"}},
-		{"catalog", "/books", nil, []string{"Catalog", "Dune", "Emma", "Showing 1–2 of 2 books"}},
+		{"catalog", "/books", nil, []string{"Catalog", "Dune", "Emma", "Showing 1–2 of 2 books", `href="/login?next=%2fbooks"`}},
 		{"search", "/books?q=dun", nil, []string{"Results for “dun”", "Dune", "Showing 1–1 of 1 book"}},
 		{"book for a visitor", "/books/1", nil, []string{"Dune", "by Some Author", "$12.50", "1 copy available", "Log in to buy", "/login?next=/books/1"}},
 		{"book for a buyer", "/books/1", &s.buyer, []string{`action="/books/1/buy"`, `name="quantity"`, "Hi Bob Buyer"}},

@@ -39,7 +39,7 @@ type page struct {
 	User    *auth.User
 	CSRF    string
 	Flashes []webctx.Flash
-	Path    string // the request URI, for "log in and come back" links
+	Next    string // where "Log in" brings the visitor back to, if anywhere
 	Data    any
 }
 
@@ -141,7 +141,10 @@ func renderCards(c echo.Context, status int, name, title string, data any, books
 		return fmt.Errorf("no template %q", name)
 	}
 	p := page{Name: name, Title: title, Nav: navOf[name], CSRF: webctx.CSRFToken(c),
-		Flashes: append(webctx.Flashes(c), extra...), Path: c.Request().URL.RequestURI(), Data: data}
+		Flashes: append(webctx.Flashes(c), extra...), Data: data}
+	if r := c.Request(); r.Method == http.MethodGet && name != "home" && name != "login" && name != "register" && name != "error" {
+		p.Next = r.URL.RequestURI()
+	}
 	if u, ok := webctx.User(c); ok {
 		p.User = &u
 	}
