@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/tet-bookstore/bookstore/app/bookstore"
+	"github.com/tet-bookstore/bookstore/app/catalog"
+)
+
+// CatalogStore implements catalog.Store on the books and stock_reservations
+// tables.
+type CatalogStore struct{ db *DB }
+
+var _ catalog.Store = (*CatalogStore)(nil)
+
+// NewCatalogStore returns the catalog module's storage.
+func NewCatalogStore(db *DB) catalog.Store { return &CatalogStore{db: db} }
+
+func bookNotFound(id int64) error { return bookstore.Errorf(bookstore.ENOTFOUND, "book %d not found", id) }
+
+// likeEscaper makes a user's search text match literally inside LIKE '%…%'
+// ('!' is the ESCAPE character: backslash means different things to MySQL
+// and SQLite string literals).
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
+// ListBooks returns one page of books matching q, newest first, and how many
+// match in all. Q matches a substring of title or author, ignoring case.
+func (s *CatalogStore) ListBooks(ctx context.Context, q catalog.Query) ([]catalog.Book, int64, error) {
+	page, perPage := max(q.Page, 1), q.PerPage
+	if perPage < 1 {
+		perPage = catalog.DefaultPerPage
+	}
+	where := s.db.conn(ctx).Model(&bookRow{})
+	if q.SellerID != 0 {
+		where = where.Where("seller_id = ?", q.SellerID)
+	}
+	if text := strings.TrimSpace(q.Q); text != "" {
+		pattern := "%" + likeEscaper.Replace(strings.ToLower(text)) + "%"
+		where = where.Where("(LOWER(title) LIKE ? ESCAPE '!' OR LOWER(author) LIKE ? ESCAPE '!')", pattern, pattern)
+	}
+	var total int64
+	if err := where.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count books: %w", err)
+	}
+	if total == 0 || int64(page-1) >= math.MaxInt32/int64(perPage) {
+		return []catalog.Book{}, total, nil
+	}
+	var rows []bookRow
+	err := where.Session(&gorm.Session{}).Order("id DESC").Limit(perPage).Offset((page - 1) * perPage).Find(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("select books: %w", err)
+	}
+	books := make([]catalog.Book, len(rows))
+	for i, r := range rows {
+		books[i] = r.domain()
+	}
+	return books, total, nil
+}
+
+// GetBook returns one book.
+func (s *CatalogStore) GetBook(ctx context.Context, id int64) (catalog.Book, error) {
+	var rows []bookRow
+	if err := s.db.conn(ctx).Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+		return catalog.Book{}, fmt.Errorf("select book %d: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return catalog.Book{}, bookNotFound(id)
+	}
+	return rows[0].domain(), nil
+}
+
+// CreateBook inserts b and sets its ID.
+func (s *CatalogStore) CreateBook(ctx context.Context, b *catalog.Book) error {
+	row := bookToRow(b)
+	row.ID = 0
+	if err := s.db.write(ctx, func(tx *gorm.DB) error { return tx.Create(&row).Error }); err != nil {
+		return fmt.Errorf("insert book: %w", err)
+	}
+	b.ID, b.CreatedAt, b.UpdatedAt = row.ID, row.CreatedAt, row.UpdatedAt
+	return nil
+}
+
+// UpdateBook writes every field of b but its seller and creation time.
+func (s *CatalogStore) UpdateBook(ctx context.Context, b *catalog.Book) error {
+	row := bookToRow(b)
+	if row.UpdatedAt.IsZero() {
+		row.UpdatedAt = dbTime(time.Now())
+	}
+	var n int64
+	err := s.db.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&bookRow{}).Where("id = ?", b.ID).Updates(map[string]any{
+			"title": row.Title, "author": row.Author, "description": row.Description, "price_cents": row.PriceCents,
+			"stock": row.Stock, "cover_url": row.CoverURL, "updated_at": row.UpdatedAt,
+		})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("update book %d: %w", b.ID, err)
+	}
+	if n == 0 {
+		return bookNotFound(b.ID)
+	}
+	b.UpdatedAt = row.UpdatedAt
+	return nil
+}
+
+// DeleteBook removes a book. Its reservations and the purchases made from
+// them stay: they carry their own title and price.
+func (s *CatalogStore) DeleteBook(ctx context.Context, id int64) error {
+	var n int64
+	err := s.db.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("id = ?", id).Delete(&bookRow{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("delete book %d: %w", id, err)
+	}
+	if n == 0 {
+		return bookNotFound(id)
+	}
+	return nil
+}
+
+// ReserveStock takes quantity units of a book for the reservation key, in
+// one transaction: the decrement is conditional on enough stock, so
+// concurrent buyers can never take the stock below zero, and a key already
+// reserved returns its reservation without taking anything more.
+func (s *CatalogStore) ReserveStock(ctx context.Context, key string, bookID int64, quantity int) (catalog.Reservation, error) {
+	if quantity < 1 {
+		return catalog.Reservation{}, bookstore.Errorf(bookstore.EINVALID, "quantity must be at least 1")
+	}
+	var out catalog.Reservation
+	err := s.db.write(ctx, func(tx *gorm.DB) error {
+		if r, ok, err := reservationByKey(tx, key); err != nil || ok {
+			out = r
+			return err
+		}
+		res := tx.Exec("UPDATE books SET stock = stock - ? WHERE id = ? AND stock >= ?", quantity, bookID, quantity)
+		if res.Error != nil {
+			return res.Error
+		}
+		var books []bookRow
+		if err := tx.Select("id", "title", "price_cents", "stock").Where("id = ?", bookID).Limit(1).Find(&books).Error; err != nil {
+			return err
+		}
+		if len(books) == 0 {
+			return bookNotFound(bookID)
+		}
+		b := books[0]
+		if res.RowsAffected == 0 {
+			return bookstore.Errorf(bookstore.ECONFLICT, "not enough stock of %q (%d left)", b.Title, b.Stock)
+		}
+		row := reservationRow{Key: key, BookID: bookID, Quantity: quantity, Title: b.Title,
+			UnitPriceCents: b.PriceCents, CreatedAt: dbTime(time.Now())}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		out = row.domain()
+		return nil
+	})
+	if isUniqueViolation(err) {
+		// A concurrent call with the same key committed first; our decrement
+		// was rolled back with the transaction. Answer with theirs.
+		r, ok, lerr := reservationByKey(s.db.conn(ctx), key)
+		if lerr == nil && ok {
+			return r, nil
+		}
+	}
+	if err != nil {
+		if bookstore.ErrorCode(err) != bookstore.EINTERNAL {
+			return catalog.Reservation{}, err
+		}
+		return catalog.Reservation{}, fmt.Errorf("reserve stock of book %d: %w", bookID, err)
+	}
+	return out, nil
+}
+
+func reservationByKey(tx *gorm.DB, key string) (catalog.Reservation, bool, error) {
+	var rows []reservationRow
+	if err := tx.Where("reservation_key = ?", key).Limit(1).Find(&rows).Error; err != nil {
+		return catalog.Reservation{}, false, err
+	}
+	if len(rows) == 0 {
+		return catalog.Reservation{}, false, nil
+	}
+	return rows[0].domain(), true, nil
+}
+
+// ReleaseStock marks the reservation released and gives its units back, in
+// one transaction and only the first time. Unknown keys and books deleted
+// since are fine: there is nothing to give back to.
+func (s *CatalogStore) ReleaseStock(ctx context.Context, key string) error {
+	err := s.db.write(ctx, func(tx *gorm.DB) error {
+		var rows []reservationRow
+		if err := tx.Where("reservation_key = ? AND released = ?", key, false).Limit(1).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		r := rows[0]
+		res := tx.Exec("UPDATE stock_reservations SET released = ?, released_at = ? WHERE id = ? AND released = ?",
+			true, dbTime(time.Now()), r.ID, false)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return tx.Exec("UPDATE books SET stock = stock + ? WHERE id = ?", r.Quantity, r.BookID).Error
+	})
+	if err != nil {
+		return fmt.Errorf("release reservation %s: %w", key, err)
+	}
+	return nil
+}
