@@ -22,7 +22,9 @@ var _ catalog.Store = (*CatalogStore)(nil)
 // NewCatalogStore returns the catalog module's storage.
 func NewCatalogStore(db *DB) catalog.Store { return &CatalogStore{db: db} }
 
-func bookNotFound(id int64) error { return bookstore.Errorf(bookstore.ENOTFOUND, "book %d not found", id) }
+func bookNotFound(id int64) error {
+	return bookstore.Errorf(bookstore.ENOTFOUND, "book %d not found", id)
+}
 
 // likeEscaper makes a user's search text match literally inside LIKE '%…%'
 // ('!' is the ESCAPE character: backslash means different things to MySQL
