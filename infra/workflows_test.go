@@ -1,0 +1,59 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/tet-bookstore/bookstore/internal/testenv"
+)
+
+// actionlint is run as its own module at a pinned version: built inside this
+// module it would get compose-go's newer go.yaml.in/yaml/v4, which it does
+// not compile against.
+const actionlint = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+// The GitHub workflows pass actionlint, including shellcheck on their scripts.
+func TestWorkflowsPassActionlint(t *testing.T) {
+	goBin := testenv.Tool(t, "go")
+	testenv.Tool(t, "shellcheck") // actionlint checks run: scripts with it when present
+	cmd := exec.Command(goBin, "run", actionlint, "-no-color")
+	cmd.Dir = ".." // the repository root, where .github/workflows is
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if s := string(out); strings.Contains(s, "dial tcp") || strings.Contains(s, "no such host") || strings.Contains(s, "proxy.golang.org") && strings.Contains(s, "connection") {
+			testenv.Missing(t, "the Go module proxy is needed to build actionlint: %s", s)
+		}
+		t.Fatalf("actionlint: %v\n%s", err, out)
+	}
+}
+
+// Each workflow does what infra/README.md promises.
+func TestWorkflowsContract(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile("../.github/workflows/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	checks := map[string][]string{
+		"ci.yml": {"pull_request:", "run: bash .ci/run", "actions/setup-go@"},
+		"preview.yml": {
+			"stack: [objective1, objective2, objective3]", "pulumi/actions@", "command: preview", "comment-on-pr: true",
+			"aws-actions/configure-aws-credentials@", "role-to-assume:", "id-token: write",
+			"if: vars.AWS_ROLE_ARN == ''", "./bin/plan --objective", "gh pr comment",
+		},
+		"deploy.yml": {"branches: [main]", "environment: production", "command: up", "role-to-assume:"},
+	}
+	for file, wants := range checks {
+		body := read(file)
+		for _, w := range wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", file, w)
+			}
+		}
+	}
+}
