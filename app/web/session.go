@@ -1,0 +1,81 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tet-bookstore/bookstore/app/bookstore"
+	"github.com/tet-bookstore/bookstore/app/web/webctx"
+)
+
+// viaBearerKey marks requests authenticated by an Authorization header,
+// which browsers never add on their own, so CSRF cannot forge them.
+const viaBearerKey = "web.via_bearer"
+
+// authenticate resolves the session, from "Authorization: Bearer TOKEN" or
+// the session cookie, into webctx.User. A stale cookie just makes a visitor
+// (the browser keeps browsing, signed out), but a script sending a bad
+// bearer token to the API must hear 401 rather than silently act anonymously.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !needsSession(c.Path()) {
+			return next(c)
+		}
+		ctx := c.Request().Context()
+		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+			scheme, token, _ := strings.Cut(h, " ")
+			token = strings.TrimSpace(token)
+			if !strings.EqualFold(scheme, "Bearer") || token == "" {
+				if isAPI(c) {
+					return bookstore.Errorf(bookstore.EUNAUTHORIZED, "Authorization header must be \"Bearer TOKEN\"")
+				}
+				return next(c)
+			}
+			u, err := s.deps.Auth.Authenticate(ctx, token)
+			if err != nil {
+				if isAPI(c) || bookstore.ErrorCode(err) != bookstore.EUNAUTHORIZED {
+					return err
+				}
+				return next(c)
+			}
+			webctx.SetUser(c, u, token)
+			c.Set(viaBearerKey, true)
+			return next(c)
+		}
+		ck, err := c.Cookie(webctx.SessionCookie)
+		if err != nil || ck.Value == "" {
+			return next(c)
+		}
+		u, err := s.deps.Auth.Authenticate(ctx, ck.Value)
+		switch {
+		case err == nil:
+			webctx.SetUser(c, u, ck.Value)
+		case bookstore.ErrorCode(err) == bookstore.EUNAUTHORIZED:
+			webctx.ClearSessionCookie(c) // expired or signed out elsewhere: forget it
+		default:
+			return err // the database is down: say so rather than pretend the visitor is signed out
+		}
+		return next(c)
+	}
+}
+
+func viaBearer(c echo.Context) bool { v, _ := c.Get(viaBearerKey).(bool); return v }
+
+// needsSession is false for routes that never depend on who asks, so static
+// files, covers and probes cost no database lookup.
+func needsSession(route string) bool {
+	switch {
+	case strings.HasPrefix(route, "/static/"), strings.HasPrefix(route, "/covers/"),
+		route == "/healthz", route == "/readyz", route == "/metrics", route == "/favicon.ico",
+		route == "/api/v1/openapi.yaml":
+		return false
+	}
+	return true
+}
+
+// isAPI reports whether the request is for the JSON API (errors are JSON).
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/api" || strings.HasPrefix(p, "/api/")
+}
