@@ -67,8 +67,12 @@ func Register(e *echo.Echo, d Deps) {
 			return echo.ErrNotFound // no directory listings, nothing unversioned
 		}
 		// Asset URLs carry a hash of their content, so a changed file gets
-		// a new URL and an old URL can be cached for long.
-		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
+		// a new URL and that URL can be cached for good.
+		cache := "public, max-age=300"
+		if c.QueryParam("v") == assetVersions[name] {
+			cache = "public, max-age=31536000, immutable"
+		}
+		c.Response().Header().Set(echo.HeaderCacheControl, cache)
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil
 	})

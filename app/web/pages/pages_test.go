@@ -638,8 +638,11 @@ func TestStaticAssets(t *testing.T) {
 	if ct := rec.Header().Get(echo.HeaderContentType); !strings.HasPrefix(ct, "text/css") {
 		t.Errorf("app.css Content-Type = %q", ct)
 	}
-	if cc := rec.Header().Get(echo.HeaderCacheControl); !strings.Contains(cc, "max-age") {
-		t.Errorf("app.css Cache-Control = %q", cc)
+	if cc := rec.Header().Get(echo.HeaderCacheControl); !strings.Contains(cc, "immutable") {
+		t.Errorf("versioned app.css Cache-Control = %q", cc)
+	}
+	if cc := s.get("/static/app.css?v=old", nil).Header().Get(echo.HeaderCacheControl); strings.Contains(cc, "immutable") {
+		t.Errorf("an outdated version is cached for good: %q", cc)
 	}
 	if ct := s.get("/static/favicon.svg", nil).Header().Get(echo.HeaderContentType); ct != "image/svg+xml" {
 		t.Errorf("favicon Content-Type = %q", ct)

@@ -198,6 +198,16 @@ func errorHeading(status int) string {
 		return "Please log in"
 	case http.StatusTooManyRequests:
 		return "Slow down"
+	case http.StatusRequestEntityTooLarge:
+		return "That file is too large"
+	case http.StatusUnsupportedMediaType:
+		return "That file type is not accepted"
+	case http.StatusBadRequest:
+		return "Please check what you sent"
+	case http.StatusConflict:
+		return "That cannot be done now"
+	case http.StatusServiceUnavailable:
+		return "Back in a moment"
 	}
 	if status >= 500 {
 		return "Something went wrong"
