@@ -1,6 +1,7 @@
 package objective1
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/tet-bookstore/bookstore/infra/config"
@@ -16,18 +17,21 @@ type appVMArgs struct {
 	params *secretParameters
 }
 
-// newAppVM is the bookstore and its MariaDB on one VM.
+// newAppVM is the bookstore and its MariaDB on one VM. The release it runs
+// lives in an SSM parameter the VM follows: a new version changes the
+// parameter, never the VM that holds the database.
 func newAppVM(ctx *pulumi.Context, cfg *config.Config, a appVMArgs) (*instance.Instance, error) {
+	release, err := newReleaseParameter(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	app := userdata.App{
 		Port:                cfg.App.Port,
-		Delivery:            userdata.Delivery(cfg.App.Delivery),
-		BinaryURL:           cfg.App.BinaryURL,
-		BinarySHA256:        cfg.App.BinarySHA256,
-		Image:               cfg.App.Image,
 		Env:                 cfg.App.Env,
 		DBPasswordParameter: a.params.dbPassword.name,
+		ReleaseParameter:    parameterName(cfg, "app-release"),
 	}
-	readable := []pulumi.StringInput{a.params.dbPassword.arn}
+	readable := []pulumi.StringInput{a.params.dbPassword.arn, release.Arn}
 	if a.params.adminPassword != nil {
 		app.AdminPasswordParameter = a.params.adminPassword.name
 		readable = append(readable, a.params.adminPassword.arn)
@@ -44,5 +48,25 @@ func newAppVM(ctx *pulumi.Context, cfg *config.Config, a appVMArgs) (*instance.I
 		UserData:           pulumi.String(scripts.UserData()),
 		RootVolumeGiB:      20,
 		ReadableParameters: readable,
+	}, pulumi.DependsOn([]pulumi.Resource{release}))
+}
+
+// newReleaseParameter names the binary or image the app VM runs.
+func newReleaseParameter(ctx *pulumi.Context, cfg *config.Config) (*ssm.Parameter, error) {
+	value, err := userdata.Release{
+		Delivery:     userdata.Delivery(cfg.App.Delivery),
+		BinaryURL:    cfg.App.BinaryURL,
+		BinarySHA256: cfg.App.BinarySHA256,
+		Image:        cfg.App.Image,
+	}.Render()
+	if err != nil {
+		return nil, err
+	}
+	return ssm.NewParameter(ctx, "app-release", &ssm.ParameterArgs{
+		Name:          pulumi.String(parameterName(cfg, "app-release")),
+		Type:          pulumi.String("String"),
+		Description:   pulumi.String("Bookstore release the app VM installs, read by " + userdata.DeployScript),
+		InsecureValue: pulumi.String(value),
+		Tags:          pulumi.StringMap{"project": pulumi.String("bookstore")},
 	})
 }

@@ -219,7 +219,7 @@ type policy struct {
 func TestInstanceRolesReadOnlyTheirOwnParameters(t *testing.T) {
 	p := run(t, nil, nil)
 	want := map[string][]string{
-		"app":   {"/bookstore/objective1/db-password", "/bookstore/objective1/admin-password"},
+		"app":   {"/bookstore/objective1/db-password", "/bookstore/objective1/app-release", "/bookstore/objective1/admin-password"},
 		"proxy": {"/bookstore/objective1/nginx-sites", "/bookstore/objective1/duckdns-token"},
 	}
 	for vm, params := range want {
@@ -352,6 +352,27 @@ func TestRoute53Alternative(t *testing.T) {
 	}
 	if p.Outputs["url"] != "https://objective1.shop.example.com/" {
 		t.Errorf("url output %v", p.Outputs["url"])
+	}
+}
+
+// A new release changes the release parameter, not the VM with the database.
+func TestNewReleaseDoesNotReplaceTheAppVM(t *testing.T) {
+	appUserData := func(p *plan.Plan) string { return str(one(t, p, instanceType, "app").Inputs["userData"]) }
+	releaseValue := func(p *plan.Plan) string { return str(one(t, p, parameterType, "app-release").Inputs["insecureValue"]) }
+	v1 := run(t, nil, nil)
+	v2 := run(t, map[string]string{"bookstore:appBinaryUrl": "https://example.org/v2/bookstore", "bookstore:appBinarySha256": strings.Repeat("0", 64)}, nil)
+	img := run(t, map[string]string{"bookstore:appDelivery": "container", "bookstore:appImage": "ghcr.io/tet-bookstore/bookstore:v2"}, nil)
+	if appUserData(v1) != appUserData(v2) || appUserData(v1) != appUserData(img) {
+		t.Error("the app VM's user data must not depend on the release")
+	}
+	if want := "delivery=binary\nurl=https://example.org/v2/bookstore\nsha256=" + strings.Repeat("0", 64) + "\n"; releaseValue(v2) != want {
+		t.Errorf("release parameter %q, want %q", releaseValue(v2), want)
+	}
+	if releaseValue(img) != "delivery=container\nimage=ghcr.io/tet-bookstore/bookstore:v2\n" {
+		t.Errorf("container release parameter %q", releaseValue(img))
+	}
+	if one(t, v1, instanceType, "app").Inputs["userDataReplaceOnChange"] != false {
+		t.Error("the app VM holds the database: a changed boot script must not replace it")
 	}
 }
 

@@ -55,17 +55,36 @@ func firstDifference(want, got string) string {
 			gl = g[i]
 		}
 		if wl != gl {
-			return "first difference at line " + strconv.Itoa(i+1) + ":\n- " + clip(wl) + "\n+ " + clip(gl)
+			return "first difference at line " + strconv.Itoa(i+1) + ":\n- " + clip(wl, differAt(wl, gl)) + "\n+ " + clip(gl, differAt(wl, gl))
 		}
 	}
 	return ""
 }
 
-func clip(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "..."
+// clip shows at most 300 characters of a line, a little before the first
+// one that differs (user data is one long JSON string).
+func clip(s string, at int) string {
+	from := max(0, at-60)
+	if from > len(s) {
+		from = len(s)
 	}
-	return s
+	to := min(len(s), from+300)
+	out := s[from:to]
+	if from > 0 {
+		out = "..." + out
+	}
+	if to < len(s) {
+		out += "..."
+	}
+	return out
+}
+
+func differAt(a, b string) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 // Two runs give byte-identical plans: fake ids, addresses and invokes are

@@ -73,17 +73,57 @@ const (
 
 // App is the app VM: the bookstore and its MariaDB, both under systemd.
 type App struct {
-	Port         int
-	Delivery     Delivery
-	BinaryURL    string
-	BinarySHA256 string
-	Image        string
+	Port int
 	// Env is extra non-secret BOOKSTORE_* configuration (demo seed, admin e-mail).
 	Env map[string]string
 	// DBPasswordParameter and AdminPasswordParameter name SecureString
 	// parameters read at boot; AdminPasswordParameter may be empty.
 	DBPasswordParameter    string
 	AdminPasswordParameter string
+	// ReleaseParameter names the String parameter holding the Release the
+	// VM installs and follows.
+	ReleaseParameter string
+}
+
+// DeployScript installs and follows the release on the app VM.
+const DeployScript = "/usr/local/sbin/bookstore-deploy"
+
+// Release is the app version the VM runs: the value of the release parameter.
+type Release struct {
+	Delivery     Delivery
+	BinaryURL    string
+	BinarySHA256 string
+	Image        string
+}
+
+// Render is the parameter's value: KEY=VALUE lines the deploy script reads.
+func (r Release) Render() (string, error) {
+	if err := r.validate(); err != nil {
+		return "", err
+	}
+	if r.Delivery == Binary {
+		return fmt.Sprintf("delivery=binary\nurl=%s\nsha256=%s\n", r.BinaryURL, r.BinarySHA256), nil
+	}
+	return fmt.Sprintf("delivery=container\nimage=%s\n", r.Image), nil
+}
+
+func (r Release) validate() error {
+	switch r.Delivery {
+	case Binary:
+		if !urlPattern.MatchString(r.BinaryURL) {
+			return fmt.Errorf("userdata: the app binary URL must be https:// without spaces or quotes, got %q", r.BinaryURL)
+		}
+		if r.BinarySHA256 != "" && !sha256Pattern.MatchString(r.BinarySHA256) {
+			return fmt.Errorf("userdata: app binary SHA-256 %q is not 64 lower-case hex digits", r.BinarySHA256)
+		}
+	case Container:
+		if !imagePattern.MatchString(r.Image) {
+			return fmt.Errorf("userdata: container image %q is not an image reference", r.Image)
+		}
+	default:
+		return fmt.Errorf("userdata: app delivery %q is neither %q nor %q", r.Delivery, Binary, Container)
+	}
+	return nil
 }
 
 // EnvLine is one KEY=VALUE of the app's environment file.
@@ -117,21 +157,6 @@ func (a App) validate() error {
 	if a.Port < 1 || a.Port > 65535 {
 		return fmt.Errorf("userdata: app port %d", a.Port)
 	}
-	switch a.Delivery {
-	case Binary:
-		if !urlPattern.MatchString(a.BinaryURL) {
-			return fmt.Errorf("userdata: the app binary URL must be https://, got %q", a.BinaryURL)
-		}
-		if a.BinarySHA256 != "" && !sha256Pattern.MatchString(a.BinarySHA256) {
-			return fmt.Errorf("userdata: app binary SHA-256 %q is not 64 lower-case hex digits", a.BinarySHA256)
-		}
-	case Container:
-		if !imagePattern.MatchString(a.Image) {
-			return fmt.Errorf("userdata: container image %q is not an image reference", a.Image)
-		}
-	default:
-		return fmt.Errorf("userdata: app delivery %q is neither %q nor %q", a.Delivery, Binary, Container)
-	}
 	for k, v := range a.Env {
 		if !envKeyPattern.MatchString(k) || reservedEnv[k] {
 			return fmt.Errorf("userdata: app environment key %q is not a free BOOKSTORE_* name", k)
@@ -141,25 +166,34 @@ func (a App) validate() error {
 			return fmt.Errorf("userdata: app environment %s has characters unsafe in an environment file", k)
 		}
 	}
-	for _, p := range []string{a.DBPasswordParameter, a.AdminPasswordParameter} {
+	for _, p := range []string{a.DBPasswordParameter, a.AdminPasswordParameter, a.ReleaseParameter} {
 		if p != "" && !paramPattern.MatchString(p) {
 			return fmt.Errorf("userdata: %q is not an SSM parameter name", p)
 		}
 	}
-	if a.DBPasswordParameter == "" {
-		return fmt.Errorf("userdata: the database password parameter is required")
+	if a.DBPasswordParameter == "" || a.ReleaseParameter == "" {
+		return fmt.Errorf("userdata: the database password and release parameters are required")
 	}
 	return nil
 }
 
-// RenderApp renders the app VM's user data.
+// RenderApp renders the app VM's user data and the deploy script it installs.
 func RenderApp(a App) (Scripts, error) {
 	if err := a.validate(); err != nil {
 		return nil, err
 	}
-	ud, err := render("app.sh.tmpl", a)
+	deploy, err := render("deploy.sh.tmpl", a)
 	if err != nil {
 		return nil, err
 	}
-	return Scripts{"user-data": ud}, nil
+	helpers := []Helper{{Path: DeployScript, Body: deploy}}
+	ud, err := render("app.sh.tmpl", struct {
+		App
+		Helpers      []Helper
+		DeployScript string
+	}{a, helpers, DeployScript})
+	if err != nil {
+		return nil, err
+	}
+	return Scripts{"user-data": ud, DeployScript: deploy}, nil
 }

@@ -9,16 +9,22 @@ import (
 	"github.com/tet-bookstore/bookstore/infra/userdata/scripttest"
 )
 
-func app(delivery userdata.Delivery) userdata.App {
+func app() userdata.App {
 	return userdata.App{
 		Port:                   8080,
-		Delivery:               delivery,
-		BinaryURL:              "https://github.com/tet-bookstore/bookstore/releases/download/v0.1.0/bookstore-linux-amd64",
-		BinarySHA256:           strings.Repeat("ab", 32),
-		Image:                  "ghcr.io/tet-bookstore/bookstore:v0.1.0",
 		Env:                    map[string]string{"BOOKSTORE_SEED_DEMO": "true", "BOOKSTORE_ADMIN_EMAIL": "admin@example.org"},
 		DBPasswordParameter:    "/bookstore/objective1/db-password",
 		AdminPasswordParameter: "/bookstore/objective1/admin-password",
+		ReleaseParameter:       "/bookstore/objective1/app-release",
+	}
+}
+
+func release(delivery userdata.Delivery) userdata.Release {
+	return userdata.Release{
+		Delivery:     delivery,
+		BinaryURL:    "https://github.com/tet-bookstore/bookstore/releases/download/v0.1.0/bookstore-linux-amd64",
+		BinarySHA256: strings.Repeat("ab", 32),
+		Image:        "ghcr.io/tet-bookstore/bookstore:v0.1.0",
 	}
 }
 
@@ -66,14 +72,13 @@ func renderApp(t *testing.T, a userdata.App) userdata.Scripts {
 // Every variant of every script passes bash -n and shellcheck.
 func TestScriptsPassBashAndShellcheck(t *testing.T) {
 	variants := map[string]userdata.Scripts{
-		"app_binary":    renderApp(t, app(userdata.Binary)),
-		"app_container": renderApp(t, app(userdata.Container)),
+		"app":           renderApp(t, app()),
 		"proxy_duckdns": renderProxy(t, proxy("duckdns", "http", false)),
 		"proxy_dns01":   renderProxy(t, proxy("duckdns", "dns", true)),
 		"proxy_route53": renderProxy(t, proxy("route53", "http", false)),
 	}
-	noAdmin := app(userdata.Binary)
-	noAdmin.AdminPasswordParameter, noAdmin.BinarySHA256 = "", ""
+	noAdmin := app()
+	noAdmin.AdminPasswordParameter, noAdmin.Env = "", nil
 	variants["app_minimal"] = renderApp(t, noAdmin)
 	for name, scripts := range variants {
 		t.Run(name, func(t *testing.T) { scripttest.Check(t, scripts) })
@@ -157,7 +162,7 @@ func TestDuckDNSKeptUpToDateByTimer(t *testing.T) {
 
 // Secrets are referenced by parameter name and read with the instance role.
 func TestScriptsReadSecretsFromSSM(t *testing.T) {
-	a := renderApp(t, app(userdata.Binary)).UserData()
+	a := renderApp(t, app()).UserData()
 	for _, want := range []string{
 		"DB_PASSWORD=$(ssm_get '/bookstore/objective1/db-password')",
 		"ADMIN_PASSWORD=$(ssm_get '/bookstore/objective1/admin-password')",
@@ -176,23 +181,61 @@ func TestScriptsReadSecretsFromSSM(t *testing.T) {
 }
 
 func TestAppRunsUnderSystemdWithMariaDB(t *testing.T) {
-	for _, d := range []userdata.Delivery{userdata.Binary, userdata.Container} {
-		ud := renderApp(t, app(d)).UserData()
-		for _, want := range []string{
-			"systemctl enable --now mariadb",
-			"Requires=mariadb.service",
-			"systemctl enable --now bookstore.service",
-			"BOOKSTORE_ADDR=0.0.0.0:8080",
-			"BOOKSTORE_DB_DSN=mysql://bookstore:${DB_PASSWORD_URL}@127.0.0.1:3306/bookstore",
-			"BOOKSTORE_SEED_DEMO=true",
-		} {
-			if !strings.Contains(ud, want) {
-				t.Errorf("%s: app user data lacks %q", d, want)
-			}
+	s := renderApp(t, app())
+	ud, deploy := s.UserData(), s[userdata.DeployScript]
+	for _, want := range []string{
+		"systemctl enable --now mariadb",
+		"BOOKSTORE_ADDR=0.0.0.0:8080",
+		"BOOKSTORE_DB_DSN=mysql://bookstore:${DB_PASSWORD_URL}@127.0.0.1:3306/bookstore",
+		"BOOKSTORE_SEED_DEMO=true",
+		"\n" + userdata.DeployScript + "\n",
+		"systemctl enable --now bookstore-deploy.timer",
+	} {
+		if !strings.Contains(ud, want) {
+			t.Errorf("app user data lacks %q", want)
 		}
 	}
-	if ud := renderApp(t, app(userdata.Binary)).UserData(); !strings.Contains(ud, "sha256sum -c -") {
-		t.Error("a configured checksum must be verified")
+	for _, want := range []string{
+		"ssm_get '/bookstore/objective1/app-release'",
+		"Requires=mariadb.service",
+		"systemctl restart bookstore.service",
+		`echo "${sha256}  /usr/local/bin/bookstore.download" | sha256sum -c -`,
+		"podman run --rm --name bookstore --network host",
+		"ProtectSystem=strict",
+	} {
+		if !strings.Contains(deploy, want) {
+			t.Errorf("deploy script lacks %q", want)
+		}
+	}
+}
+
+// The release is data for the deploy script, one KEY=VALUE a line.
+func TestReleaseRendering(t *testing.T) {
+	bin, err := release(userdata.Binary).Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bin != "delivery=binary\nurl=https://github.com/tet-bookstore/bookstore/releases/download/v0.1.0/bookstore-linux-amd64\nsha256="+strings.Repeat("ab", 32)+"\n" {
+		t.Errorf("binary release: %q", bin)
+	}
+	img, err := release(userdata.Container).Render()
+	if err != nil || img != "delivery=container\nimage=ghcr.io/tet-bookstore/bookstore:v0.1.0\n" {
+		t.Errorf("container release: %q %v", img, err)
+	}
+	bad := []func(*userdata.Release){
+		func(r *userdata.Release) { r.BinaryURL = "http://example.org/bookstore" },
+		func(r *userdata.Release) { r.BinaryURL = "https://example.org/x y" },
+		func(r *userdata.Release) { r.BinaryURL = "https://example.org/x\ndelivery=container" },
+		func(r *userdata.Release) { r.BinarySHA256 = "abc" },
+		func(r *userdata.Release) { r.Delivery = userdata.Container; r.Image = "img; reboot" },
+		func(r *userdata.Release) { r.Delivery = "zip" },
+	}
+	for i, mutate := range bad {
+		r := release(userdata.Binary)
+		mutate(&r)
+		if _, err := r.Render(); err == nil {
+			t.Errorf("release case %d: want an error", i)
+		}
 	}
 }
 
@@ -202,14 +245,12 @@ func TestRejectsUnsafeValues(t *testing.T) {
 		func(a *userdata.App) { a.Env["BOOKSTORE_X"] = "$(reboot)" },
 		func(a *userdata.App) { a.Env["PATH"] = "/tmp" },
 		func(a *userdata.App) { a.Env["BOOKSTORE_DB_DSN"] = "sqlite:x" },
-		func(a *userdata.App) { a.BinaryURL = "http://example.org/bookstore" },
-		func(a *userdata.App) { a.BinaryURL = "https://example.org/x y" },
-		func(a *userdata.App) { a.Delivery = userdata.Container; a.Image = "img; reboot" },
 		func(a *userdata.App) { a.DBPasswordParameter = "" },
-		func(a *userdata.App) { a.Delivery = "zip" },
+		func(a *userdata.App) { a.ReleaseParameter = "" },
+		func(a *userdata.App) { a.Port = 0 },
 	}
 	for i, mutate := range bad {
-		a := app(userdata.Binary)
+		a := app()
 		mutate(&a)
 		if _, err := userdata.RenderApp(a); err == nil {
 			t.Errorf("app case %d: want an error", i)
