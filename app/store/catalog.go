@@ -31,36 +31,87 @@ func bookNotFound(id int64) error {
 // and SQLite string literals).
 var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 
+// bookColumns are the columns of bookRow in scan order.
+const bookColumns = "id, title, author, description, price_cents, stock, seller_id, cover_url, created_at, updated_at"
+
 // ListBooks returns one page of books matching q, newest first, and how many
 // match in all. Q matches a substring of title or author, ignoring case.
+//
+// This is the busiest query of the store (every catalog page), so it skips
+// GORM's reflection and scans rows by hand.
 func (s *CatalogStore) ListBooks(ctx context.Context, q catalog.Query) ([]catalog.Book, int64, error) {
 	page, perPage := max(q.Page, 1), q.PerPage
 	if perPage < 1 {
 		perPage = catalog.DefaultPerPage
 	}
-	where := s.db.conn(ctx).Model(&bookRow{})
+	q.Page, q.PerPage = page, perPage
+	if s.db.local == nil {
+		return s.listBooks(ctx, q)
+	}
+	cache := &s.db.local.books
+	if items, total, ok := cache.get(q); ok {
+		return items, total, nil
+	}
+	gen := cache.generation()
+	items, total, err := s.listBooks(ctx, q)
+	if err == nil {
+		cache.put(q, gen, items, total)
+	}
+	return items, total, err
+}
+
+// changed is deferred by every write to books: cached pages are stale.
+func (s *CatalogStore) changed() {
+	if s.db.local != nil {
+		s.db.local.books.invalidate()
+	}
+}
+
+func (s *CatalogStore) listBooks(ctx context.Context, q catalog.Query) ([]catalog.Book, int64, error) {
+	page, perPage := q.Page, q.PerPage
+	var conds []string
+	var args []any
 	if q.SellerID != 0 {
-		where = where.Where("seller_id = ?", q.SellerID)
+		conds = append(conds, "seller_id = ?")
+		args = append(args, q.SellerID)
 	}
 	if text := strings.TrimSpace(q.Q); text != "" {
 		pattern := "%" + likeEscaper.Replace(strings.ToLower(text)) + "%"
-		where = where.Where("(LOWER(title) LIKE ? ESCAPE '!' OR LOWER(author) LIKE ? ESCAPE '!')", pattern, pattern)
+		conds = append(conds, "(LOWER(title) LIKE ? ESCAPE '!' OR LOWER(author) LIKE ? ESCAPE '!')")
+		args = append(args, pattern, pattern)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	var total int64
-	if err := where.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+	if err := s.db.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM books"+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count books: %w", err)
 	}
 	if total == 0 || int64(page-1) >= math.MaxInt32/int64(perPage) {
 		return []catalog.Book{}, total, nil
 	}
-	var rows []bookRow
-	err := where.Session(&gorm.Session{}).Order("id DESC").Limit(perPage).Offset((page - 1) * perPage).Find(&rows).Error
+	offset := (page - 1) * perPage
+	if int64(offset) >= total {
+		return []catalog.Book{}, total, nil
+	}
+	rows, err := s.db.sql.QueryContext(ctx, "SELECT "+bookColumns+" FROM books"+where+" ORDER BY id DESC LIMIT ? OFFSET ?",
+		append(args, perPage, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("select books: %w", err)
 	}
-	books := make([]catalog.Book, len(rows))
-	for i, r := range rows {
-		books[i] = r.domain()
+	defer rows.Close()
+	books := make([]catalog.Book, 0, min(int64(perPage), total-int64(offset)))
+	for rows.Next() {
+		var r bookRow
+		if err := rows.Scan(&r.ID, &r.Title, &r.Author, &r.Description, &r.PriceCents, &r.Stock, &r.SellerID,
+			&r.CoverURL, &r.CreatedAt, &r.UpdatedAt); err != nil {
+			return nil, 0, fmt.Errorf("scan book: %w", err)
+		}
+		books = append(books, r.domain())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("select books: %w", err)
 	}
 	return books, total, nil
 }
@@ -79,6 +130,7 @@ func (s *CatalogStore) GetBook(ctx context.Context, id int64) (catalog.Book, err
 
 // CreateBook inserts b and sets its ID.
 func (s *CatalogStore) CreateBook(ctx context.Context, b *catalog.Book) error {
+	defer s.changed()
 	row := bookToRow(b)
 	row.ID = 0
 	if err := s.db.write(ctx, func(tx *gorm.DB) error { return tx.Create(&row).Error }); err != nil {
@@ -90,6 +142,7 @@ func (s *CatalogStore) CreateBook(ctx context.Context, b *catalog.Book) error {
 
 // UpdateBook writes every field of b but its seller and creation time.
 func (s *CatalogStore) UpdateBook(ctx context.Context, b *catalog.Book) error {
+	defer s.changed()
 	row := bookToRow(b)
 	if row.UpdatedAt.IsZero() {
 		row.UpdatedAt = dbTime(time.Now())
@@ -116,6 +169,7 @@ func (s *CatalogStore) UpdateBook(ctx context.Context, b *catalog.Book) error {
 // DeleteBook removes a book. Its reservations and the purchases made from
 // them stay: they carry their own title and price.
 func (s *CatalogStore) DeleteBook(ctx context.Context, id int64) error {
+	defer s.changed()
 	var n int64
 	err := s.db.write(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("id = ?", id).Delete(&bookRow{})
@@ -139,6 +193,7 @@ func (s *CatalogStore) ReserveStock(ctx context.Context, key string, bookID int6
 	if quantity < 1 {
 		return catalog.Reservation{}, bookstore.Errorf(bookstore.EINVALID, "quantity must be at least 1")
 	}
+	defer s.changed()
 	var out catalog.Reservation
 	err := s.db.write(ctx, func(tx *gorm.DB) error {
 		if r, ok, err := reservationByKey(tx, key); err != nil || ok {
@@ -200,6 +255,7 @@ func reservationByKey(tx *gorm.DB, key string) (catalog.Reservation, bool, error
 // one transaction and only the first time. Unknown keys and books deleted
 // since are fine: there is nothing to give back to.
 func (s *CatalogStore) ReleaseStock(ctx context.Context, key string) error {
+	defer s.changed()
 	err := s.db.write(ctx, func(tx *gorm.DB) error {
 		var rows []reservationRow
 		if err := tx.Where("reservation_key = ? AND released = ?", key, false).Limit(1).Find(&rows).Error; err != nil {

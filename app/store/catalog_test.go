@@ -244,3 +244,47 @@ func (s suite) testReleaseStock(t *testing.T) {
 	must(t, st.DeleteBook(ctx, b.ID))
 	must(t, st.ReleaseStock(ctx, "gone"))
 }
+
+// Every write to books shows in the next page read, whatever caching the
+// store does.
+func (s suite) testListBooksSeesEveryWrite(t *testing.T) {
+	ctx := ctxT(t)
+	st := store.NewCatalogStore(s.fresh(t))
+	page := func() []catalog.Book {
+		t.Helper()
+		items, _, err := st.ListBooks(ctx, catalog.Query{Page: 1, PerPage: 10})
+		must(t, err)
+		return items
+	}
+	b := createBook(t, st, "Dune", "Frank Herbert", 1999, 5, 1)
+	if p := page(); len(p) != 1 || p[0].Stock != 5 {
+		t.Fatalf("page = %+v", p)
+	}
+	p := page()
+	p[0].Title = "changed by the caller" // callers own what they get
+	if p := page(); p[0].Title != "Dune" {
+		t.Fatalf("a caller's change leaked into the next page: %+v", p)
+	}
+	_, err := st.ReserveStock(ctx, "k", b.ID, 2)
+	must(t, err)
+	if p := page(); p[0].Stock != 3 {
+		t.Fatalf("after reserving 2: stock %d, want 3", p[0].Stock)
+	}
+	must(t, st.ReleaseStock(ctx, "k"))
+	if p := page(); p[0].Stock != 5 {
+		t.Fatalf("after releasing: stock %d, want 5", p[0].Stock)
+	}
+	b.PriceCents = 100
+	must(t, st.UpdateBook(ctx, &b))
+	if p := page(); p[0].PriceCents != 100 {
+		t.Fatalf("after update: price %d, want 100", p[0].PriceCents)
+	}
+	c := createBook(t, st, "Emma", "Jane Austen", 900, 1, 1)
+	if p := page(); len(p) != 2 || p[0].ID != c.ID {
+		t.Fatalf("after create: %v", ids(p))
+	}
+	must(t, st.DeleteBook(ctx, c.ID))
+	if p := page(); len(p) != 1 || p[0].ID != b.ID {
+		t.Fatalf("after delete: %v", ids(p))
+	}
+}

@@ -21,22 +21,22 @@ import (
 	"gorm.io/gorm"
 )
 
-// sqliteWriters holds one write mutex per SQLite file, shared by every *DB
-// this process opens on it (several instances in one test, for example).
-var sqliteWriters = struct {
+// sqliteFiles holds what this process shares per SQLite file, for every
+// *DB opened on it (several instances in one test, for example).
+var sqliteFiles = struct {
 	sync.Mutex
-	m map[string]*sync.Mutex
-}{m: map[string]*sync.Mutex{}}
+	m map[string]*sqliteLocal
+}{m: map[string]*sqliteLocal{}}
 
-func sqliteWriter(path string) *sync.Mutex {
-	sqliteWriters.Lock()
-	defer sqliteWriters.Unlock()
-	if mu, ok := sqliteWriters.m[path]; ok {
-		return mu
+func sqliteFile(path string) *sqliteLocal {
+	sqliteFiles.Lock()
+	defer sqliteFiles.Unlock()
+	if l, ok := sqliteFiles.m[path]; ok {
+		return l
 	}
-	mu := &sync.Mutex{}
-	sqliteWriters.m[path] = mu
-	return mu
+	l := &sqliteLocal{}
+	sqliteFiles.m[path] = l
+	return l
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -55,6 +55,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("sqlite path %q: %w", path, err)
 		}
 		where = abs
+		if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+			return nil, fmt.Errorf("open sqlite database %s: it is a directory, not a file", path)
+		}
 		if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 			return nil, fmt.Errorf("open sqlite database %s: create its directory: %w", path, err)
 		}
@@ -86,15 +89,15 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		sqlDB.SetMaxIdleConns(1)
 		sqlDB.SetConnMaxLifetime(0)
 		sqlDB.SetConnMaxIdleTime(0)
-		db.writeMu = &sync.Mutex{}
+		db.local = &sqliteLocal{}
 	} else {
 		// WAL lets readers run beside the one writer; writers queue on
-		// writeMu, so a handful of connections is enough.
+		// local.writeMu, so a handful of connections is enough.
 		n := max(4, runtime.GOMAXPROCS(0)*2)
 		sqlDB.SetMaxOpenConns(n)
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		db.writeMu = sqliteWriter(where)
+		db.local = sqliteFile(where)
 	}
 	if err := pingWithTimeout(ctx, db); err != nil {
 		sqlDB.Close()

@@ -30,10 +30,20 @@ type DB struct {
 	// where is the database for messages and lock names: the SQLite path or
 	// the MySQL database name. Never holds a password.
 	where string
-	// writeMu serialises this process's write transactions on SQLite, which
-	// allows one writer at a time: goroutines queue here instead of failing
-	// with "database is locked". nil on MySQL.
-	writeMu *sync.Mutex
+	// local is what this process shares about a SQLite database; nil on
+	// MySQL, where other instances write too.
+	local *sqliteLocal
+}
+
+// sqliteLocal is shared by every *DB this process opens on one SQLite file.
+// SQLite deployments are a single instance, so this process sees every write.
+type sqliteLocal struct {
+	// writeMu serialises write transactions: SQLite allows one writer at a
+	// time, and goroutines queue here instead of failing with "database is
+	// locked".
+	writeMu sync.Mutex
+	// books caches catalog pages, invalidated by every write to books.
+	books bookListCache
 }
 
 // defaultPingTimeout bounds Open's first contact with the database when the
@@ -106,9 +116,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 }
 
 func (db *DB) writeOnce(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if db.writeMu != nil {
-		db.writeMu.Lock()
-		defer db.writeMu.Unlock()
+	if db.local != nil {
+		db.local.writeMu.Lock()
+		defer db.local.writeMu.Unlock()
 	}
 	return db.conn(ctx).Transaction(fn)
 }

@@ -46,6 +46,7 @@ func TestStore(t *testing.T) {
 			t.Run("Sessions", s.testSessions)
 			t.Run("Books", s.testBooks)
 			t.Run("ListBooks", s.testListBooks)
+			t.Run("ListBooksSeesEveryWrite", s.testListBooksSeesEveryWrite)
 			t.Run("ReserveStock", s.testReserveStock)
 			t.Run("ReserveStockSameKeyConcurrently", s.testReserveSameKeyConcurrently)
 			t.Run("ReleaseStock", s.testReleaseStock)
