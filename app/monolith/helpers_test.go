@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tet-bookstore/bookstore/app/auth"
 	"github.com/tet-bookstore/bookstore/app/config"
 	"github.com/tet-bookstore/bookstore/app/monolith"
 )
@@ -101,4 +102,8 @@ func prefixes(s ...string) []netip.Prefix {
 		out = append(out, netip.MustParsePrefix(p))
 	}
 	return out
+}
+
+func authInput(email string) auth.RegisterInput {
+	return auth.RegisterInput{Name: "Test User", Email: email, Password: "correct horse battery"}
 }
