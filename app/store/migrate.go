@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -178,12 +179,14 @@ func (db *DB) withMySQLLock(ctx context.Context, name string, fn func(ctx contex
 		return bookstore.Errorf(bookstore.EUNAVAILABLE, "lock %s: still held by another instance after %ds", name, secs)
 	}
 	defer func() {
-		// Released on the same connection that took it; closing that
-		// connection would release it too, so a failure here is harmless.
+		// Released on the same connection that took it.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if _, err := conn.ExecContext(rctx, "DO RELEASE_LOCK(?)", lock); err != nil {
 			slog.WarnContext(ctx, "release database lock", "lock", name, "err", err)
+			// Never hand a connection that may still hold the lock back to
+			// the pool: discard it, and the server releases the lock.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
 	return fn(ctx)
