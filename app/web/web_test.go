@@ -289,7 +289,7 @@ func TestCoversAreServedSafely(t *testing.T) {
 // ways, on every API method and path.
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	var doc struct {
-		OpenAPI string                               `yaml:"openapi"`
+		OpenAPI string                    `yaml:"openapi"`
 		Paths   map[string]map[string]any `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(web.OpenAPI, &doc); err != nil {
