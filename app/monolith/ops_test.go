@@ -110,7 +110,7 @@ func TestRequestIDIsEchoedOrMade(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	h := newApp(t, cfg).Handler()
 
-	rec := do(h, "GET", "/healthz", "", http.Header{"X-Request-Id": {"proxy-abc-123456"}}, "")
+	rec := do(h, "GET", "/api/v1/books", "", http.Header{"X-Request-Id": {"proxy-abc-123456"}}, "")
 	if got := rec.Header().Get("X-Request-Id"); got != "proxy-abc-123456" {
 		t.Errorf("sane incoming id answered as %q", got)
 	}
@@ -130,7 +130,7 @@ func TestRequestIDIsEchoedOrMade(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %s", line)
 		}
-		if rec["msg"] == "request" && rec["request_id"] == "proxy-abc-123456" && rec["route"] == "/healthz" && rec["status"] == float64(200) {
+		if rec["msg"] == "request" && rec["request_id"] == "proxy-abc-123456" && rec["route"] == "/api/v1/books" && rec["status"] == float64(200) {
 			found = true
 		}
 	}

@@ -35,7 +35,9 @@ func csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		token := ""
 		if ck, err := c.Cookie(CSRFCookie); err == nil && len(ck.Value) == csrfTokenLen {
 			token = ck.Value
-		} else {
+		} else if !isAPI(c) {
+			// Pages hand out the token; API clients are scripts (bearer) or
+			// pages' own scripts, which already hold the cookie.
 			token = newCSRFToken()
 			c.SetCookie(&http.Cookie{Name: CSRFCookie, Value: token, Path: "/", HttpOnly: true,
 				SameSite: http.SameSiteLaxMode, Secure: webctx.IsTLS(c)})
@@ -48,7 +50,7 @@ func csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+		if sent == "" || token == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 			return bookstore.Errorf(bookstore.EFORBIDDEN, "the form expired or did not come from this site (CSRF check failed); reload the page and try again")
 		}
 		return next(c)

@@ -25,8 +25,13 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		s.metrics.observe(route, req.Method, res.Status, elapsed)
 
 		level := slog.LevelInfo
-		if res.Status >= 500 {
+		switch {
+		case res.Status >= 500:
 			level = slog.LevelError
+		case isProbe(route):
+			// Load balancers and Prometheus ask every few seconds; their
+			// successes would drown the log.
+			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(req.Context(), level, "request",
 			slog.String("request_id", webctx.RequestID(c)),
@@ -51,4 +56,8 @@ func routeLabel(c echo.Context) string {
 		return "unmatched"
 	}
 	return p
+}
+
+func isProbe(route string) bool {
+	return route == "/healthz" || route == "/readyz" || route == "/metrics"
 }
