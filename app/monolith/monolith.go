@@ -33,6 +33,7 @@ type App struct {
 	Auth     *auth.Accounts
 	Catalog  *catalog.Catalog
 	Purchase *purchase.Checkout
+	sessions auth.Store
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,7 +91,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 			log.Info("demo data seeded", "books", n)
 		}
 	}
-	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout}
+	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore}
 	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies}, web.Deps{
 		Auth: accounts, Catalog: books, Purchase: checkout,
 		Ready: db.Ping, DB: db.SQL(), CoversDir: covers.Path(), Logger: log,
@@ -125,9 +126,14 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	a.log.Info("serving", "addr", l.Addr().String())
+	sweepDone := make(chan struct{})
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	go func() { defer close(sweepDone); a.sweepSessions(sweepCtx) }()
+	endSweep := func() { stopSweep(); <-sweepDone } // before the database closes
 
 	select {
 	case err := <-served:
+		endSweep()
 		a.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -143,6 +149,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	endSweep()
 	if cerr := a.Close(); err == nil {
 		err = cerr
 	}
@@ -151,6 +158,27 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// SessionSweepInterval is how often expired sessions are deleted. They are
+// refused anyway once expired; sweeping only keeps the table small.
+var SessionSweepInterval = time.Hour
+
+// sweepSessions deletes expired sessions now and then every interval, until
+// ctx ends. Several instances may sweep at once; the deletes are idempotent.
+func (a *App) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(SessionSweepInterval)
+	defer t.Stop()
+	for {
+		if err := a.sessions.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Warn("delete expired sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close closes the database; it is safe to call more than once.

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tet-bookstore/bookstore/app/auth"
+	"github.com/tet-bookstore/bookstore/app/store"
 )
 
 // TestGracefulShutdown: once shutdown starts, readiness turns 503 during the
@@ -107,4 +110,49 @@ func waitStatus(t *testing.T, url string, want int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s never answered %d", url, want)
+}
+
+// TestServeSweepsExpiredSessions: expired sessions are deleted while the
+// app serves; live ones stay.
+func TestServeSweepsExpiredSessions(t *testing.T) {
+	app := newApp(t, testConfig(t))
+	ctx := context.Background()
+	u, err := app.Auth.Register(ctx, authInput("sweep@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := store.NewAuthStore(app.DB())
+	now := time.Now().UTC()
+	for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(-time.Minute), now.Add(time.Hour)} {
+		if err := sessions.CreateSession(ctx, auth.StoredSession{TokenHash: auth.HashToken(fmt.Sprint("t", i)), UserID: u.ID, ExpiresAt: exp, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (n int) {
+		if err := app.DB().SQL().QueryRow("SELECT COUNT(*) FROM sessions").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if count() != 3 {
+		t.Fatalf("sessions before serving = %d", count())
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(sctx, l) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for count() != 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("sessions while serving = %d, want only the live one", n)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve = %v", err)
+	}
 }
