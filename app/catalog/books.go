@@ -103,9 +103,10 @@ func (c *Catalog) UpdateBook(ctx context.Context, caller bookstore.Caller, id in
 	if err := ValidateBook(in); err != nil {
 		return Book{}, err
 	}
-	b.Title, b.Author, b.Description, b.PriceCents, b.Stock = in.Title, in.Author, in.Description, in.PriceCents, in.Stock
+	delta := in.Stock - b.Stock // relative, so purchases made since the read are kept
+	b.Title, b.Author, b.Description, b.PriceCents = in.Title, in.Author, in.Description, in.PriceCents
 	b.UpdatedAt = c.now().UTC()
-	if err := c.store.UpdateBook(ctx, &b); err != nil {
+	if err := c.store.UpdateBook(ctx, &b, delta); err != nil {
 		return Book{}, fmt.Errorf("update book %d: %w", id, err)
 	}
 	return b, nil
@@ -144,7 +145,7 @@ func (c *Catalog) SetCover(ctx context.Context, caller bookstore.Caller, id int6
 	old := b.CoverURL
 	b.CoverURL = url
 	b.UpdatedAt = c.now().UTC()
-	if err := c.store.UpdateBook(ctx, &b); err != nil {
+	if err := c.store.UpdateBook(ctx, &b, 0); err != nil {
 		_ = c.covers.DeleteCover(ctx, url)
 		return Book{}, fmt.Errorf("set cover of book %d: %w", id, err)
 	}

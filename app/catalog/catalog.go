@@ -102,7 +102,10 @@ type Store interface {
 	ListBooks(ctx context.Context, q Query) (items []Book, total int64, err error)
 	GetBook(ctx context.Context, id int64) (Book, error)
 	CreateBook(ctx context.Context, b *Book) error
-	UpdateBook(ctx context.Context, b *Book) error
+	// UpdateBook writes b's fields but changes stock only by stockDelta
+	// (stock = stock + delta, never below 0: ECONFLICT), so an edit never
+	// undoes units sold meanwhile; b.Stock is set to the resulting stock.
+	UpdateBook(ctx context.Context, b *Book, stockDelta int) error
 	DeleteBook(ctx context.Context, id int64) error
 	// ReserveStock and ReleaseStock have the Service's contract and must be
 	// atomic in the database: a conditional decrement plus the reservation

@@ -74,15 +74,20 @@ func (s *fakeStore) CreateBook(_ context.Context, b *Book) error {
 	return nil
 }
 
-func (s *fakeStore) UpdateBook(_ context.Context, b *Book) error {
+func (s *fakeStore) UpdateBook(_ context.Context, b *Book, stockDelta int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.updateErr != nil {
 		return s.updateErr
 	}
-	if _, ok := s.books[b.ID]; !ok {
+	cur, ok := s.books[b.ID]
+	if !ok {
 		return notFound(b.ID)
 	}
+	if cur.Stock+stockDelta < 0 {
+		return bookstore.Errorf(bookstore.ECONFLICT, "stock would go below zero")
+	}
+	b.Stock = cur.Stock + stockDelta
 	s.books[b.ID] = *b
 	return nil
 }

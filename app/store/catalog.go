@@ -141,28 +141,37 @@ func (s *CatalogStore) CreateBook(ctx context.Context, b *catalog.Book) error {
 }
 
 // UpdateBook writes every field of b but its seller and creation time.
-func (s *CatalogStore) UpdateBook(ctx context.Context, b *catalog.Book) error {
+func (s *CatalogStore) UpdateBook(ctx context.Context, b *catalog.Book, stockDelta int) error {
 	defer s.changed()
 	row := bookToRow(b)
 	if row.UpdatedAt.IsZero() {
 		row.UpdatedAt = dbTime(time.Now())
 	}
 	var n int64
+	var stock int
 	err := s.db.write(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&bookRow{}).Where("id = ?", b.ID).Updates(map[string]any{
+		// Stock moves by the edit's delta, in the same statement that checks it,
+		// so units reserved since the seller's read are never given back.
+		res := tx.Model(&bookRow{}).Where("id = ? AND stock + ? >= 0", b.ID, stockDelta).Updates(map[string]any{
 			"title": row.Title, "author": row.Author, "description": row.Description, "price_cents": row.PriceCents,
-			"stock": row.Stock, "cover_url": row.CoverURL, "updated_at": row.UpdatedAt,
+			"stock": gorm.Expr("stock + ?", stockDelta), "cover_url": row.CoverURL, "updated_at": row.UpdatedAt,
 		})
+		if res.Error != nil {
+			return res.Error
+		}
 		n = res.RowsAffected
-		return res.Error
+		return tx.Model(&bookRow{}).Where("id = ?", b.ID).Pluck("stock", &stock).Error
 	})
 	if err != nil {
 		return fmt.Errorf("update book %d: %w", b.ID, err)
 	}
 	if n == 0 {
-		return bookNotFound(b.ID)
+		if _, gerr := s.GetBook(ctx, b.ID); gerr != nil {
+			return bookNotFound(b.ID)
+		}
+		return bookstore.Errorf(bookstore.ECONFLICT, "stock of book %d changed meanwhile and would go below zero; reload and try again", b.ID)
 	}
-	b.UpdatedAt = row.UpdatedAt
+	b.UpdatedAt, b.Stock = row.UpdatedAt, stock
 	return nil
 }
 

@@ -38,15 +38,17 @@ func (s suite) testBooks(t *testing.T) {
 
 	b.Title, b.Author, b.Description, b.PriceCents, b.Stock, b.CoverURL = "Dune Messiah", "F. Herbert", "", 2500, 0, "/covers/x.png"
 	b.UpdatedAt = time.Now().UTC().Add(time.Minute).Truncate(time.Microsecond)
-	must(t, st.UpdateBook(ctx, &b))
-	must(t, st.UpdateBook(ctx, &b)) // same values again: still found
+	must(t, st.UpdateBook(ctx, &b, -3))
+	must(t, st.UpdateBook(ctx, &b, 0)) // same values again: still found
 	got, _ = st.GetBook(ctx, b.ID)
 	if got != b {
 		t.Fatalf("after update = %+v, want %+v", got, b)
 	}
 	ghost := b
 	ghost.ID = b.ID + 1000
-	wantCode(t, st.UpdateBook(ctx, &ghost), bookstore.ENOTFOUND)
+	wantCode(t, st.UpdateBook(ctx, &ghost, 0), bookstore.ENOTFOUND)
+	// Stock never goes below zero through an edit.
+	wantCode(t, st.UpdateBook(ctx, &b, -1), bookstore.ECONFLICT)
 
 	must(t, st.DeleteBook(ctx, b.ID))
 	_, err = st.GetBook(ctx, b.ID)
@@ -151,8 +153,9 @@ func (s suite) testReserveStock(t *testing.T) {
 	// The same key again returns the same reservation and takes nothing more,
 	// even if asked for a different quantity or after a price change.
 	b.PriceCents = 5000
-	b.Stock = 3
-	must(t, st.UpdateBook(ctx, &b))
+	cur, err := st.GetBook(ctx, b.ID)
+	must(t, err)
+	must(t, st.UpdateBook(ctx, &b, 3-cur.Stock))
 	again, err := st.ReserveStock(ctx, "key-1", b.ID, 3)
 	must(t, err)
 	if again != want {
@@ -275,7 +278,7 @@ func (s suite) testListBooksSeesEveryWrite(t *testing.T) {
 		t.Fatalf("after releasing: stock %d, want 5", p[0].Stock)
 	}
 	b.PriceCents = 100
-	must(t, st.UpdateBook(ctx, &b))
+	must(t, st.UpdateBook(ctx, &b, 0))
 	if p := page(); p[0].PriceCents != 100 {
 		t.Fatalf("after update: price %d, want 100", p[0].PriceCents)
 	}
@@ -286,5 +289,25 @@ func (s suite) testListBooksSeesEveryWrite(t *testing.T) {
 	must(t, st.DeleteBook(ctx, c.ID))
 	if p := page(); len(p) != 1 || p[0].ID != b.ID {
 		t.Fatalf("after delete: %v", ids(p))
+	}
+}
+
+// A seller's edit made from a stale read must not give back units sold in
+// between: the stock changes only by the edit's delta.
+func TestEditAfterPurchaseKeepsSoldStock(t *testing.T) {
+	db, err := store.Open(ctxT(t), "sqlite:"+t.TempDir()+"/edit.db")
+	must(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	must(t, db.Migrate(ctxT(t), store.CatalogModule))
+	st := store.NewCatalogStore(db)
+	stale := createBook(t, st, "Emma", "Jane Austen", 900, 5, 1) // the seller's form shows stock 5
+	_, err = st.ReserveStock(ctxT(t), "buy-1", stale.ID, 2)      // a buyer takes 2 meanwhile
+	must(t, err)
+	stale.Title = "Emma (annotated)"
+	must(t, st.UpdateBook(ctxT(t), &stale, +1)) // the seller adds one copy
+	got, err := st.GetBook(ctxT(t), stale.ID)
+	must(t, err)
+	if got.Stock != 4 || stale.Stock != 4 || got.Title != "Emma (annotated)" {
+		t.Fatalf("after the edit: stock %d (returned %d), title %q; want 4: the 2 sold stay sold", got.Stock, stale.Stock, got.Title)
 	}
 }
