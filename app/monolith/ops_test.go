@@ -68,7 +68,7 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if strings.Contains(body, "12345") {
+	if strings.Contains(body, `route="/api/v1/books/12345"`) {
 		t.Error("/metrics labels carry raw paths (one series per id)")
 	}
 }
