@@ -41,16 +41,17 @@ func ValidCardNumber(s string) bool {
 // answers a repeated idempotency key with the first result without charging
 // again. Charges counts the real charges, so tests can prove there is one.
 type SimulatedProcessor struct {
-	mu      sync.Mutex
-	results map[string]string
-	charges int
+	mu       sync.Mutex
+	results  map[string]string
+	charges  int
+	refunded map[string]bool
 }
 
 var _ Processor = (*SimulatedProcessor)(nil)
 
 // NewSimulatedProcessor returns an empty simulated processor.
 func NewSimulatedProcessor() *SimulatedProcessor {
-	return &SimulatedProcessor{results: make(map[string]string)}
+	return &SimulatedProcessor{results: make(map[string]string), refunded: make(map[string]bool)}
 }
 
 // Charge approves or declines the card.
@@ -75,4 +76,19 @@ func (s *SimulatedProcessor) Charges() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.charges
+}
+
+// Refund marks a charge as given back.
+func (s *SimulatedProcessor) Refund(_ context.Context, ref string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refunded[ref] = true
+	return nil
+}
+
+// Refunds returns how many distinct charges were refunded.
+func (s *SimulatedProcessor) Refunds() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.refunded)
 }

@@ -151,8 +151,16 @@ func (c *Checkout) Pay(ctx context.Context, caller bookstore.Caller, id int64, i
 		if bookstore.ErrorCode(err) == bookstore.ECONFLICT {
 			// A concurrent request paid first with the same idempotency key,
 			// so the processor charged once; answer with the recorded payment.
-			if cur, gerr := c.store.GetPurchase(ctx, id); gerr == nil && cur.Payment != nil {
+			cur, gerr := c.store.GetPurchase(ctx, id)
+			if gerr == nil && cur.Payment != nil {
 				return cur, nil
+			}
+			if gerr == nil && cur.Status == StatusCancelled {
+				// Cancelled between our read and the charge: the money goes back.
+				if rerr := c.processor.Refund(context.WithoutCancel(ctx), ref); rerr != nil {
+					return Purchase{}, fmt.Errorf("refund charge %s of cancelled purchase %d: %w", ref, id, rerr)
+				}
+				return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "purchase %d was cancelled while paying; the charge was refunded", id)
 			}
 		}
 		return Purchase{}, fmt.Errorf("record payment of purchase %d: %w", id, err)

@@ -408,3 +408,24 @@ func TestProvidersCheapestFirst(t *testing.T) {
 		t.Errorf("no providers = %#v, %v; want an empty, non-nil list", ps, err)
 	}
 }
+
+// A cancel that lands while the card is being charged must not leave the
+// buyer paying for a cancelled order: the charge is refunded.
+func TestPayRacingCancelRefundsTheCharge(t *testing.T) {
+	e := newEnv(1)
+	p := e.buy(t, 1)
+	e.proc.onCharge = func() {
+		if _, err := e.co.Cancel(ctx, buyer, p.ID); err != nil {
+			t.Errorf("Cancel during charge: %v", err)
+		}
+	}
+	_, err := e.co.Pay(ctx, buyer, p.ID, card)
+	wantCode(t, err, bookstore.ECONFLICT)
+	if e.proc.inner.Charges() != 1 || e.proc.inner.Refunds() != 1 {
+		t.Fatalf("charges %d refunds %d, want 1 and 1", e.proc.inner.Charges(), e.proc.inner.Refunds())
+	}
+	got, _ := e.st.GetPurchase(ctx, p.ID)
+	if got.Status != StatusCancelled || got.Payment != nil {
+		t.Fatalf("purchase after the race: %s payment %v, want cancelled without payment", got.Status, got.Payment)
+	}
+}

@@ -222,6 +222,8 @@ type recordingProcessor struct {
 	asked   []Charge
 	arrived int
 	all     chan struct{}
+
+	onCharge func() // runs inside Charge, to stage races
 }
 
 func newRecordingProcessor(wait int) *recordingProcessor {
@@ -236,6 +238,9 @@ func (p *recordingProcessor) Charge(ctx context.Context, c Charge) (string, erro
 		close(p.all)
 	}
 	p.mu.Unlock()
+	if p.onCharge != nil {
+		p.onCharge()
+	}
 	if p.wait > 1 {
 		select {
 		case <-p.all:
@@ -243,6 +248,10 @@ func (p *recordingProcessor) Charge(ctx context.Context, c Charge) (string, erro
 		}
 	}
 	return p.inner.Charge(ctx, c)
+}
+
+func (p *recordingProcessor) Refund(ctx context.Context, ref string) error {
+	return p.inner.Refund(ctx, ref)
 }
 
 func (p *recordingProcessor) calls() []Charge {

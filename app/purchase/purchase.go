@@ -136,6 +136,8 @@ type Charge struct {
 // Processor charges cards. EPAYMENT when the card is declined.
 type Processor interface {
 	Charge(ctx context.Context, c Charge) (ref string, err error)
+	// Refund gives a charge back in full; refunding twice refunds once.
+	Refund(ctx context.Context, ref string) error
 }
 
 // Store persists purchases; ENOTFOUND for missing rows.
