@@ -89,6 +89,12 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("name", args.Name)
 		set("arn", fmt.Sprintf("arn:aws:iam::%s:%s/%s", account, kind, args.Name))
 		id = args.Name
+	default:
+		if hook, ok := resourceHooks[args.TypeToken]; ok {
+			if newID := hook(m, args.Name, id, args.Inputs, set); newID != "" {
+				id = newID
+			}
+		}
 	case "pulumi:pulumi:StackReference":
 		name := args.Inputs["name"].StringValue()
 		outputs, ok := m.stackReferences[name]
@@ -99,8 +105,40 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("secretOutputNames", []any{})
 		id = name
 	}
+	// Every AWS resource gets an ARN unless it has one: policies and alarms
+	// refer to ARNs, and an unknown one would hide what they grant.
+	if strings.HasPrefix(args.TypeToken, "aws:") {
+		if _, ok := state["arn"]; !ok {
+			service := strings.SplitN(strings.TrimPrefix(args.TypeToken, "aws:"), "/", 2)[0]
+			set("arn", fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.region, account, args.Name))
+		}
+	}
 	return id, state, nil
 }
+
+// ResourceHook fills in the outputs AWS would compute for one resource type
+// (endpoints, DNS names ...) with stable fake values; it may return a new id.
+// Objectives register theirs from their own files (mocks_objectiveN.go), so
+// this file stays shared and small.
+type ResourceHook func(m *mocks, name, id string, inputs resource.PropertyMap, set func(key string, value any)) string
+
+// InvokeHook answers one data-source call.
+type InvokeHook func(m *mocks, args resource.PropertyMap) (resource.PropertyMap, error)
+
+var (
+	resourceHooks = map[string]ResourceHook{}
+	invokeHooks   = map[string]InvokeHook{}
+)
+
+// Region is the mocked stack's region, for hooks.
+func (m *mocks) Region() string { return m.region }
+
+// Account is the mocked AWS account id, for hooks.
+func (m *mocks) Account() string { return account }
+
+// Hash8 and Octet derive stable fake values from a name, for hooks.
+func Hash8(s string) string { return hash8(s) }
+func Octet(s string) int    { return octet(s) }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
@@ -122,6 +160,9 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"value": "mock-value-of-" + args.Args["name"].StringValue(),
 			"type":  "String",
 		}), nil
+	}
+	if hook, ok := invokeHooks[args.Token]; ok {
+		return hook(m, args.Args)
 	}
 	return nil, fmt.Errorf("plan: no mock for the invoke %s; add one to infra/plan/mocks.go", args.Token)
 }
