@@ -178,6 +178,32 @@ func (c *Catalog) ReleaseStock(ctx context.Context, key string) error {
 	return nil
 }
 
+// ConfirmStock marks a reservation as part of a recorded purchase; see Service.
+func (c *Catalog) ConfirmStock(ctx context.Context, key string) error {
+	if err := c.store.ConfirmStock(ctx, key); err != nil {
+		return fmt.Errorf("confirm reservation %s: %w", key, err)
+	}
+	return nil
+}
+
+// MaxPendingBatch bounds one PendingReservations answer.
+const MaxPendingBatch = 500
+
+// PendingReservations lists reservations a crash may have left; see Service.
+func (c *Catalog) PendingReservations(ctx context.Context, before time.Time, limit int) ([]Reservation, error) {
+	if limit < 1 || limit > MaxPendingBatch {
+		limit = MaxPendingBatch
+	}
+	rs, err := c.store.PendingReservations(ctx, before.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list pending reservations: %w", err)
+	}
+	if rs == nil {
+		rs = []Reservation{}
+	}
+	return rs, nil
+}
+
 func (c *Catalog) ownedBook(ctx context.Context, caller bookstore.Caller, id int64) (Book, error) {
 	if err := caller.RequireSignedIn(); err != nil {
 		return Book{}, err

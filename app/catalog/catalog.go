@@ -74,6 +74,10 @@ type Reservation struct {
 	Title          string `json:"title"`
 	UnitPriceCents int64  `json:"unit_price_cents"`
 	Released       bool   `json:"released"`
+	// Confirmed is set once the purchase that made the reservation is
+	// recorded; a reservation neither confirmed nor released is pending.
+	Confirmed bool      `json:"confirmed"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Service is the catalog API used by the web adapter and the purchase module.
@@ -95,6 +99,13 @@ type Service interface {
 	// ReleaseStock gives a reservation's units back, once; releasing an
 	// unknown or already released key does nothing.
 	ReleaseStock(ctx context.Context, key string) error
+	// ConfirmStock marks a reservation as belonging to a recorded purchase,
+	// so the reconciler leaves it alone; confirming twice does nothing.
+	// ECONFLICT when it was released meanwhile, ENOTFOUND for an unknown key.
+	ConfirmStock(ctx context.Context, key string) error
+	// PendingReservations lists up to limit reservations made before the
+	// given time that are neither confirmed nor released, oldest first.
+	PendingReservations(ctx context.Context, before time.Time, limit int) ([]Reservation, error)
 }
 
 // Store persists books and reservations; ENOTFOUND for missing rows.
@@ -112,6 +123,8 @@ type Store interface {
 	// row in one transaction, so concurrent buyers can never oversell.
 	ReserveStock(ctx context.Context, key string, bookID int64, quantity int) (Reservation, error)
 	ReleaseStock(ctx context.Context, key string) error
+	ConfirmStock(ctx context.Context, key string) error
+	PendingReservations(ctx context.Context, before time.Time, limit int) ([]Reservation, error)
 }
 
 // CoverStorage keeps cover images under names the server makes up.

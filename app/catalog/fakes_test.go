@@ -118,7 +118,7 @@ func (s *fakeStore) ReserveStock(_ context.Context, key string, bookID int64, qu
 	}
 	b.Stock -= quantity
 	s.books[bookID] = b
-	r := Reservation{Key: key, BookID: bookID, Quantity: quantity, Title: b.Title, UnitPriceCents: b.PriceCents}
+	r := Reservation{Key: key, BookID: bookID, Quantity: quantity, Title: b.Title, UnitPriceCents: b.PriceCents, CreatedAt: time.Now().UTC()}
 	s.reservations[key] = r
 	return r, nil
 }
@@ -137,6 +137,33 @@ func (s *fakeStore) ReleaseStock(_ context.Context, key string) error {
 	r.Released = true
 	s.reservations[key] = r
 	return nil
+}
+
+func (s *fakeStore) ConfirmStock(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.reservations[key]
+	switch {
+	case !ok:
+		return bookstore.Errorf(bookstore.ENOTFOUND, "reservation %s not found", key)
+	case r.Released:
+		return bookstore.Errorf(bookstore.ECONFLICT, "reservation %s was released", key)
+	}
+	r.Confirmed = true
+	s.reservations[key] = r
+	return nil
+}
+
+func (s *fakeStore) PendingReservations(_ context.Context, before time.Time, limit int) ([]Reservation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Reservation
+	for _, r := range s.reservations {
+		if !r.Confirmed && !r.Released && r.CreatedAt.Before(before) && len(out) < limit {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func (s *fakeStore) book(id int64) (Book, bool) {

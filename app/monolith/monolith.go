@@ -5,7 +5,6 @@ package monolith
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/tet-bookstore/bookstore/app/config"
 	"github.com/tet-bookstore/bookstore/app/purchase"
 	"github.com/tet-bookstore/bookstore/app/seed"
+	"github.com/tet-bookstore/bookstore/app/serve"
 	"github.com/tet-bookstore/bookstore/app/store"
 	"github.com/tet-bookstore/bookstore/app/uploads"
 	"github.com/tet-bookstore/bookstore/app/web"
@@ -109,75 +109,43 @@ func (a *App) DB() *store.DB { return a.db }
 func (a *App) SetDraining() { a.web.SetDraining() }
 
 // Serve answers requests on l until ctx is cancelled, then shuts down
-// gracefully: readiness turns 503, the drain delay lets load balancers
-// notice, the listener closes, in-flight requests get up to the shutdown
-// timeout to finish, and the database is closed.
+// gracefully (see package serve) and closes the database. Meanwhile expired
+// sessions are swept and reservations a crash left pending are reconciled.
 func (a *App) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	a.log.Info("serving", "addr", l.Addr().String())
-	sweepDone := make(chan struct{})
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	go func() { defer close(sweepDone); a.sweepSessions(sweepCtx) }()
-	endSweep := func() { stopSweep(); <-sweepDone } // before the database closes
-
-	select {
-	case err := <-served:
-		endSweep()
-		a.Close()
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	a.SetDraining()
-	a.log.Info("shutting down: draining", "drain_delay", a.cfg.DrainDelay.String(), "timeout", a.cfg.ShutdownTimeout.String())
-	if a.cfg.DrainDelay > 0 {
-		time.Sleep(a.cfg.DrainDelay)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	endSweep()
-	if cerr := a.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	a.log.Info("stopped")
-	return nil
+	return serve.Run(ctx, l, serve.Options{
+		Handler: a.Handler(), Log: a.log, DrainDelay: a.cfg.DrainDelay, ShutdownTimeout: a.cfg.ShutdownTimeout,
+		SetDraining: a.SetDraining, Close: a.Close,
+		Background: []func(context.Context){
+			serve.Every(SessionSweepInterval, a.sweepSessions),
+			serve.Every(ReconcileInterval, a.reconcile),
+		},
+	})
 }
 
 // SessionSweepInterval is how often expired sessions are deleted. They are
 // refused anyway once expired; sweeping only keeps the table small.
 var SessionSweepInterval = time.Hour
 
-// sweepSessions deletes expired sessions now and then every interval, until
-// ctx ends. Several instances may sweep at once; the deletes are idempotent.
+// ReconcileInterval is how often pending stock reservations are reconciled.
+var ReconcileInterval = time.Minute
+
+// sweepSessions deletes expired sessions. Several instances may sweep at
+// once; the deletes are idempotent.
 func (a *App) sweepSessions(ctx context.Context) {
-	t := time.NewTicker(SessionSweepInterval)
-	defer t.Stop()
-	for {
-		if err := a.sessions.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			a.log.Warn("delete expired sessions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	if err := a.sessions.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		a.log.Warn("delete expired sessions", "err", err)
+	}
+}
+
+// reconcile completes or releases what a crash in the middle of a purchase
+// left; see purchase.Checkout.Reconcile.
+func (a *App) reconcile(ctx context.Context) {
+	done, err := a.Purchase.Reconcile(ctx)
+	if err != nil && ctx.Err() == nil {
+		a.log.Warn("reconcile stock reservations", "err", err)
+	}
+	if done.Confirmed+done.Released > 0 {
+		a.log.Info("stock reservations reconciled", "confirmed", done.Confirmed, "released", done.Released)
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,8 +36,10 @@ func New(store Store, inventory Inventory, processor Processor) *Checkout {
 
 func (c *Checkout) clock() time.Time { return c.now().UTC() }
 
-// Buy reserves the stock, then records the purchase at the catalog's price.
-// If recording fails the reservation is released, so no stock is lost.
+// Buy reserves the stock, records the purchase at the catalog's price and
+// confirms the reservation. If recording fails the reservation is released,
+// so no stock is lost; a crash between the steps leaves a pending
+// reservation that Reconcile completes or releases.
 func (c *Checkout) Buy(ctx context.Context, caller bookstore.Caller, in BuyInput) (Purchase, error) {
 	if err := caller.RequireSignedIn(); err != nil {
 		return Purchase{}, err
@@ -49,25 +53,79 @@ func (c *Checkout) Buy(ctx context.Context, caller bookstore.Caller, in BuyInput
 	if in.BookID < 1 {
 		return Purchase{}, bookstore.Errorf(bookstore.EINVALID, "book_id is required")
 	}
-	key, err := newReservationKey()
+	key, err := reservationKey(caller.UserID, in.IdempotencyKey)
 	if err != nil {
 		return Purchase{}, err
+	}
+	if in.IdempotencyKey != "" {
+		if p, done, err := c.replay(ctx, key, in); done {
+			return p, err
+		}
 	}
 	r, err := c.inventory.ReserveStock(ctx, key, in.BookID, in.Quantity)
 	if err != nil {
 		return Purchase{}, fmt.Errorf("buy book %d: %w", in.BookID, err)
+	}
+	if r.Released {
+		// Only a retried key can meet a released reservation: the first
+		// attempt failed and gave its stock back (or the reconciler did).
+		return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "this purchase attempt was abandoned and its stock released; retry with a new Idempotency-Key")
 	}
 	now := c.clock()
 	p := Purchase{BuyerID: caller.UserID, BookID: r.BookID, BookTitle: r.Title, Quantity: r.Quantity,
 		UnitPriceCents: r.UnitPriceCents, TotalCents: r.UnitPriceCents * int64(r.Quantity),
 		Status: StatusPendingPayment, ReservationKey: key, CreatedAt: now, UpdatedAt: now}
 	if err := c.store.CreatePurchase(ctx, &p); err != nil {
+		if in.IdempotencyKey != "" && bookstore.ErrorCode(err) == bookstore.ECONFLICT {
+			// A concurrent retry with the same key recorded it first.
+			if p, done, rerr := c.replay(ctx, key, in); done {
+				return p, rerr
+			}
+		}
 		if rerr := c.inventory.ReleaseStock(context.WithoutCancel(ctx), key); rerr != nil {
 			return Purchase{}, fmt.Errorf("record purchase of book %d: %w (and release reservation %s: %v)", in.BookID, err, key, rerr)
 		}
 		return Purchase{}, fmt.Errorf("record purchase of book %d: %w", in.BookID, err)
 	}
+	if err := c.confirm(context.WithoutCancel(ctx), p); err != nil {
+		return Purchase{}, err
+	}
 	return p, nil
+}
+
+// replay answers a retried Buy with the purchase its key already made;
+// done is false when there is none yet.
+func (c *Checkout) replay(ctx context.Context, key string, in BuyInput) (Purchase, bool, error) {
+	p, err := c.store.PurchaseByReservationKey(ctx, key)
+	switch {
+	case bookstore.ErrorCode(err) == bookstore.ENOTFOUND:
+		return Purchase{}, false, nil
+	case err != nil:
+		return Purchase{}, true, fmt.Errorf("look up purchase for idempotency key: %w", err)
+	case p.BookID != in.BookID || p.Quantity != in.Quantity:
+		return Purchase{}, true, bookstore.Errorf(bookstore.ECONFLICT, "this Idempotency-Key was used for another purchase (book %d, quantity %d)", p.BookID, p.Quantity)
+	}
+	return p, true, c.confirm(ctx, p)
+}
+
+// confirm tells the catalog the reservation belongs to a recorded purchase.
+// If the reservation was released meanwhile (the reconciler gave a slow
+// purchase up), the purchase is cancelled: it holds no stock.
+func (c *Checkout) confirm(ctx context.Context, p Purchase) error {
+	err := c.inventory.ConfirmStock(ctx, p.ReservationKey)
+	switch {
+	case err == nil:
+		return nil
+	case bookstore.ErrorCode(err) == bookstore.ECONFLICT:
+		if terr := c.store.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, c.clock()); terr != nil && bookstore.ErrorCode(terr) != bookstore.ECONFLICT {
+			return fmt.Errorf("cancel purchase %d whose reservation was released: %w", p.ID, terr)
+		}
+		return bookstore.Errorf(bookstore.ECONFLICT, "the stock for this purchase was released before it was recorded; please buy again")
+	default:
+		// Recorded but not confirmed: the reconciler confirms it later, so
+		// the buyer is not told a recorded purchase failed.
+		return nil
+	}
 }
 
 // ListPurchases returns the caller's purchases.
@@ -228,10 +286,25 @@ func (c *Checkout) Providers(ctx context.Context) ([]Provider, error) {
 	return ps, nil
 }
 
-func newReservationKey() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("new reservation key: %w", err)
+// reservationKey is random for a plain Buy. With an idempotency key it is
+// derived from the buyer and the key, so a retry reserves under the same key
+// (and two buyers choosing the same key never collide).
+func reservationKey(buyerID int64, idempotencyKey string) (string, error) {
+	if idempotencyKey == "" {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return "", fmt.Errorf("new reservation key: %w", err)
+		}
+		return hex.EncodeToString(b), nil
 	}
-	return hex.EncodeToString(b), nil
+	if len(idempotencyKey) > MaxIdempotencyKey {
+		return "", bookstore.Errorf(bookstore.EINVALID, "Idempotency-Key must be at most %d characters", MaxIdempotencyKey)
+	}
+	for _, r := range idempotencyKey {
+		if r < 0x21 || r > 0x7e {
+			return "", bookstore.Errorf(bookstore.EINVALID, "Idempotency-Key must be printable ASCII without spaces")
+		}
+	}
+	sum := sha256.Sum256([]byte(strconv.FormatInt(buyerID, 10) + "\x00" + idempotencyKey))
+	return "idem-" + hex.EncodeToString(sum[:24]), nil
 }

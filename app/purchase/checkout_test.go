@@ -34,6 +34,7 @@ func newEnv(wait int) env {
 	e := env{st: newFakeStore(), inv: newFakeInventory(book), proc: newRecordingProcessor(wait)}
 	e.co = New(e.st, e.inv, e.proc)
 	e.co.now = func() time.Time { return now }
+	e.inv.now = func() time.Time { return now.UTC() }
 	return e
 }
 

@@ -18,6 +18,8 @@ type fakeInventory struct {
 	reservations map[string]catalog.Reservation
 	reserveCalls int
 	releases     int // releases that gave units back
+	confirmErr   error
+	now          func() time.Time
 }
 
 func newFakeInventory(books ...catalog.Book) *fakeInventory {
@@ -47,7 +49,11 @@ func (f *fakeInventory) ReserveStock(_ context.Context, key string, bookID int64
 	}
 	b.Stock -= quantity
 	f.books[bookID] = b
-	r := catalog.Reservation{Key: key, BookID: bookID, Quantity: quantity, Title: b.Title, UnitPriceCents: b.PriceCents}
+	at := time.Now().UTC()
+	if f.now != nil {
+		at = f.now()
+	}
+	r := catalog.Reservation{Key: key, BookID: bookID, Quantity: quantity, Title: b.Title, UnitPriceCents: b.PriceCents, CreatedAt: at}
 	f.reservations[key] = r
 	return r, nil
 }
@@ -66,6 +72,42 @@ func (f *fakeInventory) ReleaseStock(_ context.Context, key string) error {
 	f.reservations[key] = r
 	f.releases++
 	return nil
+}
+
+func (f *fakeInventory) ConfirmStock(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.confirmErr != nil {
+		return f.confirmErr
+	}
+	r, ok := f.reservations[key]
+	switch {
+	case !ok:
+		return bookstore.Errorf(bookstore.ENOTFOUND, "reservation %s not found", key)
+	case r.Released:
+		return bookstore.Errorf(bookstore.ECONFLICT, "reservation %s was released", key)
+	}
+	r.Confirmed = true
+	f.reservations[key] = r
+	return nil
+}
+
+func (f *fakeInventory) PendingReservations(_ context.Context, before time.Time, _ int) ([]catalog.Reservation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []catalog.Reservation
+	for _, r := range f.reservations {
+		if !r.Confirmed && !r.Released && r.CreatedAt.Before(before) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeInventory) reservation(key string) catalog.Reservation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reservations[key]
 }
 
 func (f *fakeInventory) stock(id int64) int {
@@ -156,6 +198,30 @@ func (s *fakeStore) transition(id int64, from, to Status, at time.Time) error {
 	p.Status, p.UpdatedAt = to, at
 	s.purchases[id] = p
 	return nil
+}
+
+func (s *fakeStore) PurchaseByReservationKey(_ context.Context, key string) (Purchase, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, p := range s.purchases {
+		if p.ReservationKey == key {
+			p, _ := s.load(id)
+			return p, nil
+		}
+	}
+	return Purchase{}, bookstore.Errorf(bookstore.ENOTFOUND, "no purchase for reservation %s", key)
+}
+
+func (s *fakeStore) CancelledSince(_ context.Context, since time.Time) ([]Purchase, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Purchase
+	for _, p := range s.purchases {
+		if p.Status == StatusCancelled && !p.UpdatedAt.Before(since) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func (s *fakeStore) Transition(_ context.Context, id int64, from, to Status, at time.Time) error {

@@ -86,7 +86,14 @@ var DefaultProviders = []Provider{
 type BuyInput struct {
 	BookID   int64 `json:"book_id"`
 	Quantity int   `json:"quantity"`
+	// IdempotencyKey, when set, makes a retried Buy from the same buyer
+	// return the purchase the first attempt made instead of buying again
+	// (the API's Idempotency-Key header).
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
+
+// MaxIdempotencyKey bounds BuyInput.IdempotencyKey.
+const MaxIdempotencyKey = 200
 
 // PaymentInput is a card payment.
 type PaymentInput struct {
@@ -123,6 +130,8 @@ type Service interface {
 type Inventory interface {
 	ReserveStock(ctx context.Context, key string, bookID int64, quantity int) (catalog.Reservation, error)
 	ReleaseStock(ctx context.Context, key string) error
+	ConfirmStock(ctx context.Context, key string) error
+	PendingReservations(ctx context.Context, before time.Time, limit int) ([]catalog.Reservation, error)
 }
 
 // Charge asks a payment processor for money.
@@ -145,6 +154,10 @@ type Store interface {
 	CreatePurchase(ctx context.Context, p *Purchase) error
 	// GetPurchase returns the purchase with its payment and delivery, if any.
 	GetPurchase(ctx context.Context, id int64) (Purchase, error)
+	// PurchaseByReservationKey finds the purchase a reservation was made for.
+	PurchaseByReservationKey(ctx context.Context, key string) (Purchase, error)
+	// CancelledSince lists purchases cancelled at or after the given time.
+	CancelledSince(ctx context.Context, since time.Time) ([]Purchase, error)
 	ListPurchases(ctx context.Context, buyerID int64) ([]Purchase, error)
 	// Transition moves a purchase from status `from` to `to`, and only from
 	// there: ECONFLICT when it is in another status, so two racing requests

@@ -286,3 +286,44 @@ func (s *CatalogStore) ReleaseStock(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+// ConfirmStock marks the reservation as part of a recorded purchase, in one
+// conditional update: a released reservation stays released (ECONFLICT).
+func (s *CatalogStore) ConfirmStock(ctx context.Context, key string) error {
+	err := s.db.write(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("UPDATE stock_reservations SET confirmed = ? WHERE reservation_key = ? AND released = ?", true, key, false)
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
+		}
+		r, ok, err := reservationByKey(tx, key)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return bookstore.Errorf(bookstore.ENOTFOUND, "reservation %s not found", key)
+		case r.Released:
+			return bookstore.Errorf(bookstore.ECONFLICT, "reservation %s was released", key)
+		}
+		return nil // confirmed already (MySQL counts unchanged rows as unaffected)
+	})
+	if err != nil && bookstore.ErrorCode(err) == bookstore.EINTERNAL {
+		return fmt.Errorf("confirm reservation %s: %w", key, err)
+	}
+	return err
+}
+
+// PendingReservations lists reservations neither confirmed nor released,
+// made before the given time, oldest first.
+func (s *CatalogStore) PendingReservations(ctx context.Context, before time.Time, limit int) ([]catalog.Reservation, error) {
+	var rows []reservationRow
+	err := s.db.conn(ctx).Where("released = ? AND confirmed = ? AND created_at < ?", false, false, dbTime(before)).
+		Order("created_at, id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("select pending reservations: %w", err)
+	}
+	out := make([]catalog.Reservation, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}

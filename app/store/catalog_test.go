@@ -142,8 +142,8 @@ func (s suite) testReserveStock(t *testing.T) {
 
 	r, err := st.ReserveStock(ctx, "key-1", b.ID, 2)
 	must(t, err)
-	want := catalog.Reservation{Key: "key-1", BookID: b.ID, Quantity: 2, Title: "Dune", UnitPriceCents: 1999}
-	if r != want {
+	want := catalog.Reservation{Key: "key-1", BookID: b.ID, Quantity: 2, Title: "Dune", UnitPriceCents: 1999, CreatedAt: r.CreatedAt}
+	if r != want || r.CreatedAt.IsZero() {
 		t.Fatalf("reservation = %+v, want %+v", r, want)
 	}
 	if got, _ := st.GetBook(ctx, b.ID); got.Stock != 3 {

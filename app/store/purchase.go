@@ -55,6 +55,37 @@ func (s *PurchaseStore) GetPurchase(ctx context.Context, id int64) (purchase.Pur
 	return ps[0], nil
 }
 
+// PurchaseByReservationKey returns the purchase made with a reservation key.
+func (s *PurchaseStore) PurchaseByReservationKey(ctx context.Context, key string) (purchase.Purchase, error) {
+	var rows []purchaseRow
+	if err := s.db.conn(ctx).Where("reservation_key = ?", key).Limit(1).Find(&rows).Error; err != nil {
+		return purchase.Purchase{}, fmt.Errorf("select purchase of reservation %s: %w", key, err)
+	}
+	if len(rows) == 0 {
+		return purchase.Purchase{}, bookstore.Errorf(bookstore.ENOTFOUND, "no purchase for reservation %s", key)
+	}
+	ps, err := s.withDetails(ctx, rows)
+	if err != nil {
+		return purchase.Purchase{}, err
+	}
+	return ps[0], nil
+}
+
+// CancelledSince returns the purchases cancelled at or after since.
+func (s *PurchaseStore) CancelledSince(ctx context.Context, since time.Time) ([]purchase.Purchase, error) {
+	var rows []purchaseRow
+	err := s.db.conn(ctx).Where("status = ? AND updated_at >= ?", string(purchase.StatusCancelled), dbTime(since)).
+		Order("id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("select purchases cancelled since %s: %w", since.Format(time.RFC3339), err)
+	}
+	out := make([]purchase.Purchase, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
 // ListPurchases returns a buyer's purchases, newest first.
 func (s *PurchaseStore) ListPurchases(ctx context.Context, buyerID int64) ([]purchase.Purchase, error) {
 	var rows []purchaseRow

@@ -73,6 +73,7 @@ type reservationRow struct {
 	Title          string     `gorm:"column:title"`
 	UnitPriceCents int64      `gorm:"column:unit_price_cents"`
 	Released       bool       `gorm:"column:released"`
+	Confirmed      bool       `gorm:"column:confirmed"`
 	CreatedAt      time.Time  `gorm:"column:created_at"`
 	ReleasedAt     *time.Time `gorm:"column:released_at"`
 }
@@ -81,7 +82,7 @@ func (reservationRow) TableName() string { return "stock_reservations" }
 
 func (r reservationRow) domain() catalog.Reservation {
 	return catalog.Reservation{Key: r.Key, BookID: r.BookID, Quantity: r.Quantity, Title: r.Title,
-		UnitPriceCents: r.UnitPriceCents, Released: r.Released}
+		UnitPriceCents: r.UnitPriceCents, Released: r.Released, Confirmed: r.Confirmed, CreatedAt: r.CreatedAt.UTC()}
 }
 
 type purchaseRow struct {

@@ -195,6 +195,10 @@ var PurchaseModule = Module{Name: "purchase", Migrations: []Migration{
 		}
 		return nil
 	}},
+	// The reconciler re-releases the stock of recently cancelled purchases.
+	{Version: 3, Name: "index purchases by status and update time", Up: func(tx *gorm.DB, d string) error {
+		return createIndex(tx, "purchases", "idx_purchases_status_updated_at", "status, updated_at")
+	}},
 }}
 
 // Modules are every module of the monolith, in dependency-free order.

@@ -10,11 +10,15 @@ import (
 )
 
 // buy decodes into purchase.BuyInput, which has no price field: whatever
-// price the client sends is dropped here and the catalog's price is used.
+// price the client sends is dropped here and the catalog's price is used. An
+// Idempotency-Key header makes a retry return the first attempt's purchase.
 func (a api) buy(c echo.Context) error {
 	var in purchase.BuyInput
 	if err := decode(c, &in); err != nil {
 		return err
+	}
+	if key := c.Request().Header.Get("Idempotency-Key"); key != "" {
+		in.IdempotencyKey = key
 	}
 	p, err := a.Purchase.Buy(c.Request().Context(), webctx.Caller(c), in)
 	if err != nil {

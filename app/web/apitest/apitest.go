@@ -114,6 +114,7 @@ func Run(t *testing.T, baseURL, adminEmail, adminPassword string) {
 	t.Run("BookUpdateDelete", s.testBookUpdateDelete)
 	t.Run("Cover", s.testCover)
 	t.Run("Purchase", s.testPurchase)
+	t.Run("PurchaseIdempotencyKey", s.testPurchaseIdempotencyKey)
 	t.Run("PurchasePrivacy", s.testPurchasePrivacy)
 	t.Run("CancelRestoresStock", s.testCancel)
 	t.Run("PaymentAndDelivery", s.testPaymentAndDelivery)
@@ -374,6 +375,32 @@ func (s *suite) testPurchase(t *testing.T) {
 	buyer.call("POST", "/api/v1/purchases", map[string]any{"book_id": 999999999, "quantity": 1}, http.StatusNotFound)
 	buyer.call("POST", "/api/v1/purchases", `{"book_id": "one"}`, http.StatusBadRequest)
 	newClient(t, s.base).call("POST", "/api/v1/purchases", map[string]any{"book_id": b.ID, "quantity": 1}, http.StatusUnauthorized)
+	if got := s.getBook(t, b.ID).Stock; got != 3 {
+		t.Errorf("refused purchases changed the stock to %d, want 3", got)
+	}
+}
+
+// A client that lost the answer to a purchase retries with the same
+// Idempotency-Key and gets the same purchase, not a second one.
+func (s *suite) testPurchaseIdempotencyKey(t *testing.T) {
+	seller, _ := s.signUp(t, "Bookseller")
+	buyer, _ := s.signUp(t, "Buyer")
+	b := s.newBook(t, seller, "Middlemarch", 1800, 5)
+	keyed := *buyer
+	keyed.headers = map[string]string{"Idempotency-Key": unique("order")}
+	body := map[string]any{"book_id": b.ID, "quantity": 2}
+	first := decodeInto[purchase](t, keyed.call("POST", "/api/v1/purchases", body, http.StatusCreated))
+	again := decodeInto[purchase](t, keyed.call("POST", "/api/v1/purchases", body, http.StatusCreated))
+	if again.ID != first.ID {
+		t.Errorf("retry with the same Idempotency-Key made purchase %d, want %d", again.ID, first.ID)
+	}
+	if got := s.getBook(t, b.ID).Stock; got != 3 {
+		t.Errorf("stock after a retried purchase of 2 of 5 = %d, want 3", got)
+	}
+	keyed.call("POST", "/api/v1/purchases", map[string]any{"book_id": b.ID, "quantity": 1}, http.StatusConflict)
+	bad := *buyer
+	bad.headers = map[string]string{"Idempotency-Key": "has spaces in it"}
+	bad.call("POST", "/api/v1/purchases", body, http.StatusBadRequest)
 	if got := s.getBook(t, b.ID).Stock; got != 3 {
 		t.Errorf("refused purchases changed the stock to %d, want 3", got)
 	}

@@ -1,0 +1,77 @@
+package purchase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tet-bookstore/bookstore/app/bookstore"
+)
+
+// ReconcileAfter is how old a pending reservation must be before Reconcile
+// touches it: far longer than any Buy may take (requests time out within a
+// minute), so a purchase still being recorded is never given up.
+const ReconcileAfter = 2 * time.Minute
+
+// ReleaseWindow is how far back Reconcile gives the stock of cancelled
+// purchases back again, in case Cancel stopped between its two steps.
+const ReleaseWindow = 24 * time.Hour
+
+// Reconciled counts what one Reconcile pass did.
+type Reconciled struct {
+	Confirmed int // reservations whose purchase was recorded
+	Released  int // reservations without a live purchase, stock given back
+}
+
+// Reconcile repairs what a crash between two steps can leave:
+//   - a reservation still pending ReconcileAfter after it was made is
+//     confirmed when its purchase was recorded (and not cancelled), and
+//     released otherwise (Buy stopped before or after recording);
+//   - the reservations of purchases cancelled within ReleaseWindow are
+//     released again, which does nothing for those already released (Cancel
+//     stopped between cancelling and releasing).
+//
+// Every step is idempotent, so several instances may run it at once.
+func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
+	var done Reconciled
+	now := c.clock()
+	var errs []error
+	cancelled, err := c.store.CancelledSince(ctx, now.Add(-ReleaseWindow))
+	if err != nil {
+		return done, fmt.Errorf("reconcile: %w", err)
+	}
+	for _, p := range cancelled {
+		if err := c.inventory.ReleaseStock(ctx, p.ReservationKey); err != nil {
+			errs = append(errs, fmt.Errorf("release reservation of cancelled purchase %d: %w", p.ID, err))
+		}
+	}
+	pending, err := c.inventory.PendingReservations(ctx, now.Add(-ReconcileAfter), 0)
+	if err != nil {
+		errs = append(errs, err)
+		return done, fmt.Errorf("reconcile: %w", errors.Join(errs...))
+	}
+	for _, r := range pending {
+		p, err := c.store.PurchaseByReservationKey(ctx, r.Key)
+		switch {
+		case err == nil && p.Status != StatusCancelled:
+			if err := c.inventory.ConfirmStock(ctx, r.Key); err != nil {
+				errs = append(errs, fmt.Errorf("confirm reservation %s of purchase %d: %w", r.Key, p.ID, err))
+				continue
+			}
+			done.Confirmed++
+		case err == nil || bookstore.ErrorCode(err) == bookstore.ENOTFOUND:
+			if err := c.inventory.ReleaseStock(ctx, r.Key); err != nil {
+				errs = append(errs, fmt.Errorf("release reservation %s: %w", r.Key, err))
+				continue
+			}
+			done.Released++
+		default:
+			errs = append(errs, fmt.Errorf("purchase of reservation %s: %w", r.Key, err))
+		}
+	}
+	if len(errs) > 0 {
+		return done, fmt.Errorf("reconcile: %w", errors.Join(errs...))
+	}
+	return done, nil
+}
