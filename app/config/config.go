@@ -36,6 +36,11 @@ type Config struct {
 	DrainDelay      time.Duration  // BOOKSTORE_DRAIN_DELAY: /readyz answers 503 this long before the listener closes
 	BcryptCost      int            // BOOKSTORE_BCRYPT_COST: 0 means bcrypt's default
 
+	// Role is which process this is: the monolith, or one service.
+	Role Role
+	// Services is what the microservices need besides the above.
+	Services Services
+
 	// Logger is not read from the environment: the command sets it, tests
 	// may too. nil means slog.Default().
 	Logger *slog.Logger
@@ -62,12 +67,19 @@ func (c Config) Production() bool { return c.Env == "production" }
 // SQLite reports whether the database is the embedded SQLite.
 func (c Config) SQLite() bool { return strings.HasPrefix(c.DBDSN, "sqlite:") }
 
-// FromEnv reads the configuration from the process environment.
-func FromEnv() (Config, error) { return FromLookup(os.LookupEnv) }
+// FromEnv reads the monolith's configuration from the process environment.
+func FromEnv() (Config, error) { return Load(Monolith, os.LookupEnv) }
 
-// FromLookup reads the configuration through lookup (os.LookupEnv in
-// production, a map in tests). Every problem is reported, one per line.
-func FromLookup(lookup func(string) (string, bool)) (Config, error) {
+// FromLookup reads the monolith's configuration through lookup.
+func FromLookup(lookup func(string) (string, bool)) (Config, error) { return Load(Monolith, lookup) }
+
+// Load reads the configuration of a role through lookup (os.LookupEnv in
+// production, a map in tests). Every BOOKSTORE_X may instead be given as
+// BOOKSTORE_X_FILE, the path of a file holding the value (Docker secrets).
+// Every problem is reported, one per line.
+func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
+	files := &fileLookup{lookup: lookup}
+	lookup = files.get
 	r := reader{lookup: lookup}
 	c := Config{
 		Env:        strings.ToLower(r.str("BOOKSTORE_ENV", "development")),
@@ -93,6 +105,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if c.AdminPassword == "" && dev {
 		c.AdminPassword = DevAdminPassword
 	}
+	c.Role = role
+	c.Services = readServices(&r, role)
+	r.errs = append(r.errs, files.errs...)
 	r.errs = append(r.errs, c.validate()...)
 	if len(r.errs) > 0 {
 		return Config{}, errors.Join(r.errs...)
@@ -126,6 +141,8 @@ func (c Config) validate() []error {
 		bad("BOOKSTORE_ADMIN_EMAIL must not be empty")
 	}
 	switch {
+	case !c.Role.ownsAccounts():
+		// Only the monolith and the auth service create the admin account.
 	case c.AdminPassword == "" && c.Production():
 		bad("BOOKSTORE_ADMIN_PASSWORD is required in production")
 	case c.AdminPassword == "":
@@ -144,6 +161,7 @@ func (c Config) validate() []error {
 	if c.DrainDelay < 0 {
 		bad("BOOKSTORE_DRAIN_DELAY must not be negative")
 	}
+	errs = append(errs, c.Services.validate(c.Role)...)
 	return errs
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tet-bookstore/bookstore/app/bookstore"
 	"github.com/tet-bookstore/bookstore/app/web/webctx"
 )
 
@@ -20,6 +21,7 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = newRequestID()
 		}
 		webctx.SetRequestID(c, id)
+		c.SetRequest(c.Request().WithContext(bookstore.WithRequestID(c.Request().Context(), id)))
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}

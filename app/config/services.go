@@ -1,0 +1,118 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Role is which process reads the configuration.
+type Role string
+
+// The store's processes: the monolith, or one of the three services.
+const (
+	Monolith        Role = "monolith"
+	AuthService     Role = "auth"
+	CatalogService  Role = "catalog"
+	PurchaseService Role = "purchase"
+)
+
+// ownsAccounts: the processes that create the admin account.
+func (r Role) ownsAccounts() bool { return r == Monolith || r == AuthService }
+
+// Services is what the microservices need to find and trust one another.
+type Services struct {
+	AuthURL     string // BOOKSTORE_AUTH_URL: http://auth:8080
+	CatalogURL  string // BOOKSTORE_CATALOG_URL
+	PurchaseURL string // BOOKSTORE_PURCHASE_URL
+	// ServiceToken authenticates calls between services (BOOKSTORE_SERVICE_TOKEN).
+	ServiceToken string
+	// TokenPublicKeyFile verifies users' signed tokens (every service);
+	// TokenPrivateKeyFile signs them (auth only).
+	TokenPublicKeyFile  string        // BOOKSTORE_TOKEN_PUBLIC_KEY_FILE
+	TokenPrivateKeyFile string        // BOOKSTORE_TOKEN_PRIVATE_KEY_FILE
+	TokenTTL            time.Duration // BOOKSTORE_TOKEN_TTL: lifetime of a signed token, default 15m
+}
+
+// MinServiceToken is the shortest service token accepted.
+const MinServiceToken = 32
+
+// DefaultTokenTTL keeps a stolen token useful for minutes only; browsers
+// renew theirs while the session lasts.
+const DefaultTokenTTL = 15 * time.Minute
+
+func readServices(r *reader, role Role) Services {
+	if role == Monolith {
+		return Services{}
+	}
+	s := Services{
+		AuthURL:             r.str("BOOKSTORE_AUTH_URL", ""),
+		CatalogURL:          r.str("BOOKSTORE_CATALOG_URL", ""),
+		PurchaseURL:         r.str("BOOKSTORE_PURCHASE_URL", ""),
+		TokenPublicKeyFile:  r.str("BOOKSTORE_TOKEN_PUBLIC_KEY_FILE", ""),
+		TokenPrivateKeyFile: r.str("BOOKSTORE_TOKEN_PRIVATE_KEY_FILE", ""),
+		TokenTTL:            r.duration("BOOKSTORE_TOKEN_TTL", DefaultTokenTTL),
+	}
+	s.ServiceToken, _ = r.raw("BOOKSTORE_SERVICE_TOKEN")
+	return s
+}
+
+func (s Services) validate(role Role) []error {
+	if role == Monolith {
+		return nil
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, u := range []struct{ name, v string }{
+		{"BOOKSTORE_AUTH_URL", s.AuthURL}, {"BOOKSTORE_CATALOG_URL", s.CatalogURL}, {"BOOKSTORE_PURCHASE_URL", s.PurchaseURL},
+	} {
+		p, err := url.Parse(u.v)
+		if u.v == "" || err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			bad("%s must be the service's base URL, like http://HOST:PORT (got %q)", u.name, u.v)
+		}
+	}
+	if len(s.ServiceToken) < MinServiceToken {
+		bad("BOOKSTORE_SERVICE_TOKEN (or BOOKSTORE_SERVICE_TOKEN_FILE) must be at least %d characters, shared by the three services", MinServiceToken)
+	}
+	if s.TokenPublicKeyFile == "" {
+		bad("BOOKSTORE_TOKEN_PUBLIC_KEY_FILE is required (create a key pair with `bookstore keygen`)")
+	}
+	if role == AuthService && s.TokenPrivateKeyFile == "" {
+		bad("BOOKSTORE_TOKEN_PRIVATE_KEY_FILE is required by the auth service (create a key pair with `bookstore keygen`)")
+	}
+	if s.TokenTTL < time.Minute || s.TokenTTL > 24*time.Hour {
+		bad("BOOKSTORE_TOKEN_TTL must be between 1m and 24h")
+	}
+	return errs
+}
+
+// fileLookup answers BOOKSTORE_X from the file named by BOOKSTORE_X_FILE
+// when BOOKSTORE_X itself is unset.
+type fileLookup struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (f *fileLookup) get(name string) (string, bool) {
+	if v, ok := f.lookup(name); ok && v != "" {
+		return v, true
+	}
+	path, ok := f.lookup(name + "_FILE")
+	if !ok || strings.TrimSpace(path) == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(strings.TrimSpace(path))
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		f.errs = append(f.errs, fmt.Errorf("%s_FILE=%q: %v", name, path, err))
+		return "", false
+	}
+	// A secret file usually ends with a newline nobody meant as part of it.
+	return strings.TrimRight(string(b), "\r\n"), true
+}

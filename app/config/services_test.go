@@ -1,0 +1,81 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tet-bookstore/bookstore/app/config"
+)
+
+func serviceEnv(extra map[string]string) map[string]string {
+	env := map[string]string{
+		"BOOKSTORE_DB_DSN":                "mysql://catalog:pw@db:3306/catalog",
+		"BOOKSTORE_AUTH_URL":              "http://auth:8080",
+		"BOOKSTORE_CATALOG_URL":           "http://catalog:8080",
+		"BOOKSTORE_PURCHASE_URL":          "http://purchase:8080",
+		"BOOKSTORE_SERVICE_TOKEN":         strings.Repeat("s", config.MinServiceToken),
+		"BOOKSTORE_TOKEN_PUBLIC_KEY_FILE": "/run/secrets/token_public_key",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+func TestCatalogServiceNeedsNoAdminPassword(t *testing.T) {
+	c, err := config.Load(config.CatalogService, lookup(serviceEnv(nil)))
+	if err != nil {
+		t.Fatalf("Load(catalog) = %v", err)
+	}
+	if c.Services.CatalogURL != "http://catalog:8080" || c.Services.TokenTTL != config.DefaultTokenTTL {
+		t.Fatalf("services = %+v", c.Services)
+	}
+	// The auth service creates the admin, so it needs the password and the signing key.
+	_, err = config.Load(config.AuthService, lookup(serviceEnv(nil)))
+	for _, want := range []string{"BOOKSTORE_ADMIN_PASSWORD", "BOOKSTORE_TOKEN_PRIVATE_KEY_FILE"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(auth) without %s = %v", want, err)
+		}
+	}
+}
+
+func TestServiceSettingsAreValidated(t *testing.T) {
+	_, err := config.Load(config.PurchaseService, lookup(serviceEnv(map[string]string{
+		"BOOKSTORE_CATALOG_URL":   "catalog:8080",
+		"BOOKSTORE_SERVICE_TOKEN": "short",
+		"BOOKSTORE_TOKEN_TTL":     "48h",
+	})))
+	for _, want := range []string{"BOOKSTORE_CATALOG_URL", "BOOKSTORE_SERVICE_TOKEN", "BOOKSTORE_TOKEN_TTL"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	// The monolith ignores them.
+	if _, err := config.FromLookup(lookup(map[string]string{"BOOKSTORE_SERVICE_TOKEN": "short"})); err != nil {
+		t.Errorf("monolith: %v", err)
+	}
+}
+
+func TestSettingsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "admin_password")
+	if err := os.WriteFile(secret, []byte("from-a-docker-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.FromLookup(lookup(map[string]string{
+		"BOOKSTORE_DB_DSN":              "mysql://u:p@db/shop",
+		"BOOKSTORE_ADMIN_PASSWORD_FILE": secret,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdminPassword != "from-a-docker-secret" {
+		t.Fatalf("admin password = %q, want the file's content without its newline", c.AdminPassword)
+	}
+	_, err = config.FromLookup(lookup(map[string]string{"BOOKSTORE_DB_DSN_FILE": filepath.Join(dir, "missing")}))
+	if err == nil || !strings.Contains(err.Error(), "BOOKSTORE_DB_DSN_FILE") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
