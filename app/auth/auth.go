@@ -70,6 +70,20 @@ type Service interface {
 	EnsureAdmin(ctx context.Context, name, email, password string) (User, error)
 }
 
+// Renewer is implemented by identity services whose tokens are short-lived
+// (the microservices' signed tokens), so the web adapter can keep a browser
+// signed in by swapping its cookie for a fresh token before the old one
+// expires. The monolith's Accounts does not implement it: its opaque session
+// tokens already last as long as the session.
+type Renewer interface {
+	// TokenLifetime tells when an authenticated token was issued and when it
+	// expires; ok is false for a token it cannot read.
+	TokenLifetime(token string) (issuedAt, expiresAt time.Time, ok bool)
+	// Renew returns a fresh token for the same sign-in while it lasts, and
+	// EUNAUTHORIZED once it was signed out or expired.
+	Renew(ctx context.Context, token string) (Session, error)
+}
+
 // Store persists users and sessions. Implementations return bookstore errors:
 // ECONFLICT for a taken e-mail, ENOTFOUND for a missing user or session.
 type Store interface {
@@ -84,4 +98,17 @@ type Store interface {
 	SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+	// SessionByHash returns an unexpired session (ENOTFOUND otherwise).
+	SessionByHash(ctx context.Context, tokenHash string, now time.Time) (StoredSession, error)
+
+	// RevokeSession deletes a session and records its revocation, in one
+	// transaction so a signed-out session is never forgotten by the services
+	// that verify its tokens offline; ENOTFOUND when there is no such session.
+	RevokeSession(ctx context.Context, tokenHash string, now time.Time) error
+	// RevokedSessionsAfter lists up to limit revocations with an id above
+	// afterID, in id order.
+	RevokedSessionsAfter(ctx context.Context, afterID int64, limit int) ([]Revocation, error)
+	// DeleteExpiredRevocations removes revocations whose session expired at
+	// or before now: no token of theirs can still be valid.
+	DeleteExpiredRevocations(ctx context.Context, now time.Time) error
 }

@@ -20,6 +20,8 @@ type fakeStore struct {
 	users    map[int64]auth.User
 	sessions map[string]auth.StoredSession // by token hash
 	updates  int                           // UpdateUser calls
+	revoked  []auth.Revocation             // in id order
+	lastRev  int64                         // ids never reused, as AUTO_INCREMENT
 }
 
 func newFakeStore() *fakeStore {
@@ -138,6 +140,54 @@ func (s *fakeStore) DeleteExpiredSessions(_ context.Context, now time.Time) erro
 			delete(s.sessions, h)
 		}
 	}
+	return nil
+}
+
+func (s *fakeStore) SessionByHash(_ context.Context, tokenHash string, now time.Time) (auth.StoredSession, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.sessions[tokenHash]
+	if !ok || !now.Before(ss.ExpiresAt) {
+		return auth.StoredSession{}, bookstore.Errorf(bookstore.ENOTFOUND, "no such session")
+	}
+	return ss, nil
+}
+
+func (s *fakeStore) RevokeSession(_ context.Context, tokenHash string, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.sessions[tokenHash]
+	if !ok {
+		return bookstore.Errorf(bookstore.ENOTFOUND, "no such session")
+	}
+	delete(s.sessions, tokenHash)
+	s.lastRev++
+	s.revoked = append(s.revoked, auth.Revocation{ID: s.lastRev, SessionID: tokenHash, ExpiresAt: ss.ExpiresAt, RevokedAt: now})
+	return nil
+}
+
+func (s *fakeStore) RevokedSessionsAfter(_ context.Context, afterID int64, limit int) ([]auth.Revocation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []auth.Revocation
+	for _, r := range s.revoked {
+		if r.ID > afterID && len(out) < limit {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) DeleteExpiredRevocations(_ context.Context, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.revoked[:0]
+	for _, r := range s.revoked {
+		if now.Before(r.ExpiresAt) {
+			kept = append(kept, r)
+		}
+	}
+	s.revoked = kept
 	return nil
 }
 
