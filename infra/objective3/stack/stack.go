@@ -32,8 +32,27 @@ const GatewayConfName = "gateway.conf"
 //go:embed docker-stack.yml
 var file string
 
+//go:embed gateway.conf
+var gatewayConf string
+
 // File is the stack file as committed.
 func File() string { return file }
+
+// Shipped is the stack file as the manager receives it: without its
+// full-line comments, which keeps it within one SSM parameter.
+func Shipped() string {
+	var out []string
+	for _, line := range strings.Split(file, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// GatewayConf is the gateway's NGINX configuration (an http-context file:
+// maps and the server), installed as /etc/nginx/conf.d/default.conf.
+func GatewayConf() string { return gatewayConf }
 
 // Gateway is the one service that publishes a port; AppServices are the
 // bookstore's microservices, one command each of the same image.

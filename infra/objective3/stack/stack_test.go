@@ -139,3 +139,31 @@ func TestValidatorRejectsOneReplicaAndAMissingGatewayConf(t *testing.T) {
 		t.Errorf("a missing gateway.conf must be refused (docker stack deploy would fail), got %v", err)
 	}
 }
+
+// What the manager receives is the same stack, only without comments.
+func TestShippedStackIsTheSameStack(t *testing.T) {
+	shipped := stack.Shipped()
+	if strings.Contains(shipped, "\n# ") || len(shipped) > 8192 {
+		t.Fatalf("the shipped stack keeps comments or exceeds an advanced SSM parameter (%d bytes)", len(shipped))
+	}
+	dir := stackDir(t, shipped)
+	if err := stack.Check(context.Background(), dir, variables().Env()); err != nil {
+		t.Fatal(err)
+	}
+	a, err := stack.Load(context.Background(), stack.File(), dir, variables().Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := stack.Load(context.Background(), shipped, dir, variables().Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ya, _ := a.MarshalYAML()
+	yb, _ := b.MarshalYAML()
+	if string(ya) != string(yb) {
+		t.Error("dropping comments changed the stack")
+	}
+	if !strings.Contains(stack.GatewayConf(), "location = /healthz") {
+		t.Error("the gateway configuration must answer the healthcheck's /healthz itself")
+	}
+}
