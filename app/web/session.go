@@ -2,9 +2,11 @@ package web
 
 import (
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tet-bookstore/bookstore/app/auth"
 	"github.com/tet-bookstore/bookstore/app/bookstore"
 	"github.com/tet-bookstore/bookstore/app/web/webctx"
 )
@@ -51,6 +53,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		switch {
 		case err == nil:
 			webctx.SetUser(c, u, ck.Value)
+			s.renewSession(c, u, ck.Value)
 		case bookstore.ErrorCode(err) == bookstore.EUNAUTHORIZED:
 			webctx.ClearSessionCookie(c) // expired or signed out elsewhere: forget it
 		default:
@@ -58,6 +61,39 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// renewSession keeps an active browser signed in where tokens are
+// short-lived (deps.Auth is an auth.Renewer, as in the microservices): once
+// half the cookie's token life has passed, the cookie gets a fresh token of
+// the same session. Bearer tokens are never renewed: API scripts log in again
+// when theirs expires. The monolith's sessions last as long as their token,
+// so it renews nothing.
+func (s *Server) renewSession(c echo.Context, u auth.User, token string) {
+	r, ok := s.deps.Auth.(auth.Renewer)
+	if !ok {
+		return
+	}
+	issued, expires, ok := r.TokenLifetime(token)
+	if !ok || time.Now().Before(issued.Add(expires.Sub(issued)/2)) {
+		return
+	}
+	fresh, err := r.Renew(c.Request().Context(), token)
+	if err != nil {
+		// The current token still works until it expires, so the request
+		// goes on and a later one retries. EUNAUTHORIZED means signed out,
+		// which the next authentication will tell.
+		if bookstore.ErrorCode(err) != bookstore.EUNAUTHORIZED {
+			s.log.Warn("session renewal failed", "request_id", webctx.RequestID(c), "error", err.Error())
+		}
+		return
+	}
+	if fresh.User.ID != u.ID || fresh.Token == "" {
+		s.log.Error("session renewal returned another user's session; ignored", "request_id", webctx.RequestID(c))
+		return
+	}
+	webctx.SetSessionCookie(c, fresh)
+	webctx.SetUser(c, fresh.User, fresh.Token)
 }
 
 func viaBearer(c echo.Context) bool { v, _ := c.Get(viaBearerKey).(bool); return v }

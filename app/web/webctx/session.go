@@ -8,11 +8,15 @@ import (
 	"github.com/tet-bookstore/bookstore/app/auth"
 )
 
-// SessionCookie holds the session token for browsers. The session itself is
-// in the database, so any instance behind a load balancer accepts it.
+// SessionCookie holds the session token for browsers: the monolith's opaque
+// token, whose session is in the database, or the microservices' signed
+// token, which any service verifies with the public key. Either way any
+// instance behind a load balancer accepts it.
 const SessionCookie = "bookstore_session"
 
-// SetSessionCookie hands a fresh session to the browser.
+// SetSessionCookie hands a fresh session to the browser. The cookie expires
+// with its token; a short-lived signed token is renewed by the session
+// middleware while the browser keeps using it.
 func SetSessionCookie(c echo.Context, s auth.Session) {
 	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: s.Token, Path: "/", Expires: s.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsTLS(c)})
