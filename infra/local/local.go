@@ -1,13 +1,17 @@
-// Package local runs objective 1's topology on loopback: the app and a local
-// NGINX serving the same sites infra/nginx renders for the proxy VM, with a
-// certificate from a throw-away CA. `make local` runs it in the foreground;
-// tests start it, talk HTTPS to it and stop it.
+// Package local rehearses an objective's topology on loopback: the app
+// processes and a local NGINX serving the same sites infra/nginx renders for
+// the proxy VM, with a certificate from a throw-away CA. An objective is a
+// list of processes plus the NGINX configuration in front of them
+// (objective1.go, objective2.go); this file supervises them. `make local`
+// runs a topology in the foreground; tests start it, talk HTTPS to it, break
+// it and stop it.
 package local
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,82 +19,150 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/tet-bookstore/bookstore/infra/localca"
-	"github.com/tet-bookstore/bookstore/infra/nginx"
 )
 
 // Domain is the local apex: browsers resolve *.localhost to loopback.
 const Domain = "localhost"
 
+// DefaultMySQLServer is where objective 2 creates its database when given
+// none: the local MariaDB, as root without a password.
+const DefaultMySQLServer = "mysql://root:@127.0.0.1:3306/"
+
 // Options configures a rehearsal; zero values take the defaults.
 type Options struct {
-	Objective int    // only 1 so far
+	Objective int    // 1 (the monolith) or 2 (three instances behind a balancer)
 	Binary    string // the bookstore binary (`bookstore serve`)
 	NginxBin  string // default "nginx" on the PATH
 	HTTPSPort int    // default 8443
 	HTTPPort  int    // default 8081
-	// Dir holds the database, uploads, certificates and NGINX's prefix; it
-	// must exist. The command uses a fresh temporary directory.
+	// Dir holds the database, uploads and generated secrets; it must exist.
+	// The command uses a fresh temporary directory.
 	Dir string
-	// DBDSN defaults to SQLite in Dir.
+	// DBDSN is the database every app process uses. Objective 1 defaults to
+	// SQLite in Dir; objective 2 needs MySQL and by default creates a fresh
+	// database on MySQLServer, dropped on Stop. A BOOKSTORE_DB_DSN in
+	// Environ wins over both.
 	DBDSN string
-	// Environ is the environment the app inherits; every BOOKSTORE_* in it
+	// MySQLServer (mysql://USER:PASS@HOST:PORT/) is where objective 2
+	// creates its database; default DefaultMySQLServer.
+	MySQLServer string
+	// Environ is the environment the apps inherit; every BOOKSTORE_* in it
 	// is passed through (the admin account, the demo seed ...).
 	Environ []string
-	// Log receives the children's output; default os.Stderr.
+	// Log receives the children's output, each line labelled with the
+	// process's name; default os.Stderr.
 	Log io.Writer
 }
 
 // Topology is a running rehearsal.
 type Topology struct {
-	URL       string // https://objective1.localhost:8443/
-	HTTPURL   string // http://objective1.localhost:8081/
+	URL       string // https://objectiveN.localhost:8443/
+	HTTPURL   string // http://objectiveN.localhost:8081/
 	CA        *x509.CertPool
 	HTTPSPort int
+	// Instances are the app processes, reachable directly on loopback.
+	Instances []Instance
+	// BalancerURL is objective 2's load balancer (plain HTTP), "" otherwise.
+	BalancerURL string
+	// DBDSN is the database the apps share; Database is its name when the
+	// rehearsal created it (and drops it on Stop).
+	DBDSN    string
+	Database string
+	// AdminPasswordFile holds the admin password the rehearsal generated
+	// because MySQL needs one and the environment gave none; "" otherwise.
+	AdminPasswordFile string
 
+	log      io.Writer
 	prefix   string
 	children []*child
 	exited   chan error
+	cleanup  []func() error
+	mu       sync.Mutex
+	stopping bool
 	stopOnce sync.Once
 }
 
-type child struct {
+// Instance is one app process.
+type Instance struct {
+	Name string
+	URL  string // http://127.0.0.1:PORT/
+	PID  int
+}
+
+// process is one child the rehearsal runs.
+type process struct {
 	name string
+	bin  string
+	args []string
+	env  []string
+	// group names interchangeable processes: the rehearsal fails only when
+	// every process of a group has exited (objective 2 survives losing two
+	// of its three instances, objective 1 not its one app).
+	group string
+	// ready is polled for 200 before the topology is ready; "" for none.
+	ready string
+}
+
+// layout is what an objective rehearses: processes started together and the
+// NGINX configuration fronting them.
+type layout struct {
+	site      string    // the subdomain the TLS front serves, e.g. "objective2"
+	processes []process // started in this order, back to back
+	// upstream is where the TLS front sends the site's traffic.
+	upstream string
+	// balancer is more http-context NGINX configuration (objective 2's
+	// load balancer), rendered next to the front's sites.
+	balancer    string
+	balancerURL string
+}
+
+type child struct {
+	process
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
 }
 
-// Start starts the app, then NGINX, and returns once the app answers
-// /readyz through NGINX over HTTPS. On error, whatever started is stopped.
+// Start starts an objective's processes, then NGINX, and returns once every
+// process is ready and the site answers /readyz through NGINX over HTTPS. On
+// error, whatever started is stopped and whatever was created is removed.
 func Start(ctx context.Context, o Options) (*Topology, error) {
 	o = o.withDefaults()
-	if o.Objective != 1 {
-		return nil, fmt.Errorf("local: objective %d has no local rehearsal yet (objective 1 only)", o.Objective)
+	var plan func(context.Context, *Topology, Options) (layout, error)
+	switch o.Objective {
+	case 1:
+		plan = planObjective1
+	case 2:
+		plan = planObjective2
+	default:
+		return nil, fmt.Errorf("local: objective %d has no local rehearsal (objectives 1 and 2 have)", o.Objective)
 	}
 	if _, err := exec.LookPath(o.NginxBin); err != nil {
 		return nil, fmt.Errorf("local: nginx not found (Debian: apt-get install nginx): %w", err)
 	}
-	appAddr, err := freeLoopbackAddr()
+	t := &Topology{HTTPSPort: o.HTTPSPort, log: &lockedWriter{w: o.Log}}
+	l, err := plan(ctx, t, o)
 	if err != nil {
+		t.Stop()
 		return nil, err
 	}
-	t := &Topology{HTTPSPort: o.HTTPSPort, exited: make(chan error, 2)}
-	host := "objective1." + Domain
+	host := l.site + "." + Domain
 	t.URL = fmt.Sprintf("https://%s:%d/", host, o.HTTPSPort)
 	t.HTTPURL = fmt.Sprintf("http://%s:%d/", host, o.HTTPPort)
+	t.BalancerURL = l.balancerURL
 
 	// NGINX's prefix is a directory of its own under the system temp
 	// directory: started as root, its workers run as nobody and must be
 	// able to reach their temp files, which a 0700 parent would prevent.
 	prefix, err := os.MkdirTemp("", "bookstore-local-nginx-")
 	if err != nil {
+		t.Stop()
 		return nil, err
 	}
 	t.prefix = prefix
@@ -102,26 +174,44 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 		return nil, err
 	}
 	t.CA = issued.CAPool
-	nginxArgs, err := writeNginxConfig(prefix, o, appAddr)
+	nginxArgs, err := writeNginxConfig(prefix, o, l)
 	if err != nil {
 		t.Stop()
 		return nil, err
 	}
-	uploads := filepath.Join(o.Dir, "uploads")
-	if err := os.MkdirAll(uploads, 0o755); err != nil {
-		t.Stop()
-		return nil, err
-	}
 
-	if err := t.start("app", o.Log, o.Binary, []string{"serve"}, AppEnv(o.Environ, appAddr, o.DBDSN, uploads)); err != nil {
+	t.exited = make(chan error, len(l.processes)+1)
+	for _, p := range l.processes {
+		if err := t.start(p); err != nil {
+			t.Stop()
+			return nil, err
+		}
+	}
+	for i := range t.Instances {
+		for _, c := range t.children {
+			if c.name == t.Instances[i].Name {
+				t.Instances[i].PID = c.cmd.Process.Pid
+			}
+		}
+	}
+	// NGINX starts once every process is ready: a connection it saw
+	// refused would take that instance out of the rotation for the
+	// balancer's fail timeout.
+	var ready []string
+	for _, p := range l.processes {
+		if p.ready != "" {
+			ready = append(ready, p.ready)
+		}
+	}
+	if err := t.waitReady(ctx, 90*time.Second, ready); err != nil {
 		t.Stop()
 		return nil, err
 	}
-	if err := t.start("nginx", o.Log, o.NginxBin, nginxArgs, o.Environ); err != nil {
+	if err := t.start(process{name: "nginx", bin: o.NginxBin, args: nginxArgs, env: o.Environ, group: "nginx"}); err != nil {
 		t.Stop()
 		return nil, err
 	}
-	if err := t.waitReady(ctx, 90*time.Second); err != nil {
+	if err := t.waitReady(ctx, 30*time.Second, []string{t.URL + "readyz"}); err != nil {
 		t.Stop()
 		return nil, err
 	}
@@ -141,8 +231,8 @@ func (o Options) withDefaults() Options {
 	if o.HTTPPort == 0 {
 		o.HTTPPort = 8081
 	}
-	if o.DBDSN == "" {
-		o.DBDSN = "sqlite:" + filepath.Join(o.Dir, "bookstore.db")
+	if o.MySQLServer == "" {
+		o.MySQLServer = DefaultMySQLServer
 	}
 	if o.Log == nil {
 		o.Log = os.Stderr
@@ -152,14 +242,14 @@ func (o Options) withDefaults() Options {
 
 // AppEnv is the app's environment: the caller's, with the rehearsal's
 // address, database and uploads directory. A BOOKSTORE_DB_DSN or
-// BOOKSTORE_UPLOADS_DIR already in environ wins; BOOKSTORE_ADDR never does,
+// BOOKSTORE_UPLOADS_DIR already in environ wins unless empty; BOOKSTORE_ADDR never does,
 // since NGINX must find the app where it was told to.
 func AppEnv(environ []string, addr, dsn, uploads string) []string {
 	env := []string{}
 	set := map[string]bool{}
 	for _, kv := range environ {
-		k, _, _ := strings.Cut(kv, "=")
-		if k == "BOOKSTORE_ADDR" {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "BOOKSTORE_ADDR" || v == "" && (k == "BOOKSTORE_DB_DSN" || k == "BOOKSTORE_UPLOADS_DIR") {
 			continue
 		}
 		set[k] = true
@@ -175,64 +265,63 @@ func AppEnv(environ []string, addr, dsn, uploads string) []string {
 	return env
 }
 
-// writeNginxConfig renders the same sites as the proxy VM, with loopback
-// listeners and the local certificate, and returns nginx's arguments.
-func writeNginxConfig(prefix string, o Options, appAddr string) ([]string, error) {
-	for _, d := range []string{prefix, filepath.Join(prefix, "logs"), filepath.Join(prefix, "tmp")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.Chmod(d, 0o755); err != nil {
-			return nil, err
+// lookupEnv is the last value of key in environ, as the process would see
+// it; an empty value counts as unset.
+func lookupEnv(environ []string, key string) (string, bool) {
+	val := ""
+	for _, kv := range environ {
+		if k, v, _ := strings.Cut(kv, "="); k == key {
+			val = v
 		}
 	}
-	sites, err := nginx.RenderSites(nginx.Proxy{
-		Domain: Domain,
-		Sites:  nginx.ObjectiveSites(appAddr, "", ""),
-		Listen: nginx.Listen{
-			HTTP:            "127.0.0.1:" + strconv.Itoa(o.HTTPPort),
-			HTTPS:           "127.0.0.1:" + strconv.Itoa(o.HTTPSPort),
-			PublicHTTPSPort: o.HTTPSPort,
-		},
-		TLS: nginx.TLS{LiveDir: filepath.Join(prefix, "live"), CertName: "local"},
-	})
-	if err != nil {
-		return nil, err
-	}
-	sitesFile := filepath.Join(prefix, "sites.conf")
-	mainConf, err := nginx.RenderMain(nginx.Main{Prefix: prefix, SitesFile: sitesFile, Foreground: true})
-	if err != nil {
-		return nil, err
-	}
-	mainFile := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(sitesFile, []byte(sites), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(mainFile, []byte(mainConf), 0o644); err != nil {
-		return nil, err
-	}
-	return []string{"-p", prefix + "/", "-c", mainFile, "-e", filepath.Join(prefix, "logs", "error.log")}, nil
+	return val, val != ""
 }
 
 // start runs a child in its own process group, so stopping it stops
 // everything it spawned (NGINX's workers).
-func (t *Topology) start(name string, log io.Writer, bin string, args, env []string) error {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdout = prefixWriter(log, name)
-	cmd.Stderr = prefixWriter(log, name)
+func (t *Topology) start(p process) error {
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Env = p.env
+	cmd.Stdout = prefixWriter(t.log, p.name)
+	cmd.Stderr = prefixWriter(t.log, p.name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("local: start %s: %w", name, err)
+		return fmt.Errorf("local: start %s: %w", p.name, err)
 	}
-	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
+	c := &child{process: p, cmd: cmd, done: make(chan struct{})}
 	t.children = append(t.children, c)
 	go func() {
-		c.err = cmd.Wait()
+		err := cmd.Wait()
+		t.mu.Lock()
+		c.err = err
 		close(c.done)
-		t.exited <- fmt.Errorf("local: %s exited: %v", name, c.err)
+		left := t.alive(c.group)
+		stopping := t.stopping
+		t.mu.Unlock()
+		switch {
+		case stopping:
+		case left == 0:
+			t.exited <- fmt.Errorf("local: %s exited: %v", c.name, err)
+		default:
+			fmt.Fprintf(t.log, "[local] %s exited (%v); %d of its group %q still running\n", c.name, err, left, c.group)
+		}
 	}()
 	return nil
+}
+
+// alive counts the running children of a group; t.mu is held.
+func (t *Topology) alive(group string) int {
+	n := 0
+	for _, c := range t.children {
+		select {
+		case <-c.done:
+		default:
+			if c.group == group {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Client is an HTTP client that trusts the local CA and reaches every
@@ -240,7 +329,7 @@ func (t *Topology) start(name string, log io.Writer, bin string, args, env []str
 func (t *Topology) Client() *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	return &http.Client{
-		Timeout: 10 * time.Second,
+		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: t.CA, MinVersion: tls.VersionTLS12},
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -250,40 +339,58 @@ func (t *Topology) Client() *http.Client {
 				}
 				return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
 			},
+			MaxIdleConnsPerHost: 32,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 
-// waitReady polls the app's /readyz through NGINX until it answers 200.
-func (t *Topology) waitReady(ctx context.Context, limit time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
+// waitReady polls every URL until each has answered 200 once.
+func (t *Topology) waitReady(parent context.Context, limit time.Duration, urls []string) error {
+	ctx, cancel := context.WithTimeout(parent, limit)
 	defer cancel()
 	client := t.Client()
-	var last string
+	pending := map[string]string{}
+	for _, u := range urls {
+		pending[u] = "no answer yet"
+	}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"readyz", nil)
-		resp, err := client.Do(req)
-		if err == nil {
+		for u := range pending {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				pending[u] = err.Error()
+				continue
+			}
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				delete(pending, u)
+			} else {
+				pending[u] = resp.Status
 			}
-			last = resp.Status
-		} else {
-			last = err.Error()
+		}
+		if len(pending) == 0 {
+			return nil
 		}
 		select {
 		case err := <-t.exited:
 			return err
 		case <-ctx.Done():
-			return fmt.Errorf("local: %sreadyz did not answer 200 in %s (last: %s)", t.URL, limit, last)
+			if parent.Err() != nil {
+				return fmt.Errorf("local: interrupted while starting")
+			}
+			var waiting []string
+			for u, last := range pending {
+				waiting = append(waiting, u+" (last: "+last+")")
+			}
+			return fmt.Errorf("local: not ready in %s: %s", limit, strings.Join(waiting, "; "))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
 
-// Exited reports the first child to exit on its own.
+// Exited reports a failure of the whole rehearsal: NGINX exiting, or the
+// last process of a group. An instance of several exiting is only logged.
 func (t *Topology) Exited() <-chan error { return t.exited }
 
 // PIDs are the children's process (and process group) ids.
@@ -295,25 +402,84 @@ func (t *Topology) PIDs() []int {
 	return pids
 }
 
-// Stop ends every child's process group: SIGTERM, then SIGKILL after 10 s.
-func (t *Topology) Stop() {
-	t.stopOnce.Do(func() {
-		for i := len(t.children) - 1; i >= 0; i-- { // NGINX first, then the app
-			c := t.children[i]
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
+// Signal sends sig to a child's process group, e.g. SIGTERM to "app2".
+func (t *Topology) Signal(name string, sig syscall.Signal) error {
+	for _, c := range t.children {
+		if c.name == name {
+			return syscall.Kill(-c.cmd.Process.Pid, sig)
+		}
+	}
+	return fmt.Errorf("local: no process named %q", name)
+}
+
+// Wait waits until the named child has exited, or ctx ends.
+func (t *Topology) Wait(ctx context.Context, name string) error {
+	for _, c := range t.children {
+		if c.name == name {
 			select {
 			case <-c.done:
-			case <-time.After(10 * time.Second):
-				_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-				<-c.done
+				return nil
+			case <-ctx.Done():
+				return fmt.Errorf("local: %s still running: %w", name, ctx.Err())
 			}
-			// Anything left in the group (workers) goes too.
-			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		}
+	}
+	return fmt.Errorf("local: no process named %q", name)
+}
+
+// stopGrace is how long a process gets after SIGTERM: longer than the app's
+// drain delay plus a short shutdown.
+const stopGrace = 15 * time.Second
+
+// Stop ends NGINX first, so nothing new arrives, then every other process
+// group at once (SIGTERM, SIGKILL after stopGrace), then removes what the
+// rehearsal created (the database).
+func (t *Topology) Stop() error {
+	var errs []error
+	t.stopOnce.Do(func() {
+		t.mu.Lock()
+		t.stopping = true
+		t.mu.Unlock()
+		var front, rest []*child
+		for _, c := range t.children {
+			if c.name == "nginx" {
+				front = append(front, c)
+			} else {
+				rest = append(rest, c)
+			}
+		}
+		stopAll(front)
+		stopAll(rest)
+		for i := len(t.cleanup) - 1; i >= 0; i-- {
+			if err := t.cleanup[i](); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if t.prefix != "" {
 			_ = os.RemoveAll(t.prefix)
 		}
 	})
+	return errors.Join(errs...)
+}
+
+func stopAll(children []*child) {
+	var wg sync.WaitGroup
+	for _, c := range children {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-c.done:
+			case <-time.After(stopGrace):
+				_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+				<-c.done
+			}
+			// Anything left in the group (workers) goes too.
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		}()
+	}
+	wg.Wait()
 }
 
 func freeLoopbackAddr() (string, error) {
@@ -323,33 +489,4 @@ func freeLoopbackAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// prefixWriter labels each line of a child's output.
-func prefixWriter(w io.Writer, name string) io.Writer {
-	return &lineWriter{w: w, prefix: "[" + name + "] "}
-}
-
-type lineWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-	buf    []byte
-}
-
-func (l *lineWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := strings.IndexByte(string(l.buf), '\n')
-		if i < 0 {
-			break
-		}
-		if _, err := io.WriteString(l.w, l.prefix+string(l.buf[:i+1])); err != nil {
-			return 0, err
-		}
-		l.buf = l.buf[i+1:]
-	}
-	return len(p), nil
 }

@@ -19,11 +19,15 @@ import (
 	"github.com/tet-bookstore/bookstore/internal/testenv"
 )
 
-// appBinary builds the real `bookstore` into a temporary directory; while
-// app/cmd/bookstore has no Go files yet it builds the stand-in that honours
-// the same contract instead.
+// appBinary is the `bookstore` binary under test: BOOKSTORE_TEST_BINARY
+// when set (e.g. bin/bookstore from make build), else the real app built
+// into a temporary directory; while app/cmd/bookstore has no Go files yet it
+// builds the stand-in that honours the same contract instead.
 func appBinary(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("BOOKSTORE_TEST_BINARY"); bin != "" {
+		return bin
+	}
 	goBin := testenv.Tool(t, "go")
 	pkg := "./app/cmd/bookstore"
 	if files, _ := filepath.Glob("../../app/cmd/bookstore/*.go"); len(files) == 0 {
@@ -147,8 +151,9 @@ func TestAppEnvPassesBookstoreVariablesThrough(t *testing.T) {
 	}
 }
 
-func TestOnlyObjective1HasARehearsal(t *testing.T) {
-	if _, err := local.Start(context.Background(), local.Options{Objective: 2, Dir: t.TempDir()}); err == nil {
-		t.Error("objective 2 has no rehearsal yet and must say so")
+func TestAnObjectiveWithoutRehearsalSaysSo(t *testing.T) {
+	_, err := local.Start(context.Background(), local.Options{Objective: 4, Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "objective 4 has no local rehearsal") {
+		t.Errorf("objective 4 has no rehearsal and must say so, got %v", err)
 	}
 }

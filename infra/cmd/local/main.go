@@ -1,23 +1,30 @@
 // Command local rehearses an objective on loopback in the foreground: the
-// app and a local NGINX with the proxy's rendered sites and a local
+// app processes and a local NGINX with the proxy's rendered sites and a local
 // certificate. Ctrl-C or SIGTERM stops every process it started.
 //
 //	go run ./infra/cmd/local --objective 1 --binary ./bin/bookstore
+//	go run ./infra/cmd/local --objective 2 --binary ./bin/bookstore
 //
-// Ports come from LOCAL_HTTPS_PORT (8443) and LOCAL_HTTP_PORT (8081). The app
-// uses SQLite in a temporary directory, or the MariaDB/MySQL server at
-// 127.0.0.1:3306 with --db mariadb (or LOCAL_DB=mariadb).
+// Ports come from LOCAL_HTTPS_PORT (8443) and LOCAL_HTTP_PORT (8081).
+// Objective 1's app uses SQLite in a temporary directory, or the MariaDB/MySQL
+// server at 127.0.0.1:3306 with --db mariadb (or LOCAL_DB=mariadb).
+// Objective 2's three instances share a fresh database created on the server
+// named by --mysql (LOCAL_MYSQL_DSN, default the local MariaDB as root) and
+// dropped on exit.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,18 +32,19 @@ import (
 )
 
 func main() {
-	objective := flag.Int("objective", 1, "objective to rehearse (1)")
+	objective := flag.Int("objective", 1, "objective to rehearse (1 or 2)")
 	binary := flag.String("binary", "./bin/bookstore", "the bookstore binary")
-	db := flag.String("db", envOr("LOCAL_DB", "sqlite"), "sqlite, or mariadb for the server at 127.0.0.1:3306")
+	db := flag.String("db", envOr("LOCAL_DB", "sqlite"), "objective 1: sqlite, or mariadb for the server at 127.0.0.1:3306")
+	mysqlServer := flag.String("mysql", envOr("LOCAL_MYSQL_DSN", local.DefaultMySQLServer), "objective 2: the MySQL server (mysql://USER:PASS@HOST:PORT/) to create the shared database on")
 	keep := flag.Bool("keep", false, "keep the temporary directory (database, uploads) on exit")
 	flag.Parse()
-	if err := run(*objective, *binary, *db, *keep); err != nil {
+	if err := run(*objective, *binary, *db, *mysqlServer, *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "local: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(objective int, binary, db string, keep bool) error {
+func run(objective int, binary, db, mysqlServer string, keep bool) error {
 	httpsPort, err := port("LOCAL_HTTPS_PORT", 8443)
 	if err != nil {
 		return err
@@ -44,6 +52,12 @@ func run(objective int, binary, db string, keep bool) error {
 	httpPort, err := port("LOCAL_HTTP_PORT", 8081)
 	if err != nil {
 		return err
+	}
+	dsn := ""
+	if objective == 1 {
+		if dsn, err = databaseDSN(db); err != nil {
+			return err
+		}
 	}
 	dir, err := os.MkdirTemp("", "bookstore-local-")
 	if err != nil {
@@ -54,30 +68,61 @@ func run(objective int, binary, db string, keep bool) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	dsn, err := databaseDSN(db)
-	if err != nil {
-		return err
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	topo, err := local.Start(ctx, local.Options{
 		Objective: objective, Binary: binary, HTTPSPort: httpsPort, HTTPPort: httpPort,
-		Dir: dir, DBDSN: dsn, Environ: os.Environ(),
+		Dir: dir, DBDSN: dsn, MySQLServer: mysqlServer, Environ: os.Environ(),
 	})
 	if err != nil {
-		return err
+		return unwrapLocal(err)
 	}
-	defer topo.Stop()
-	fmt.Printf("ready: %s\n", topo.URL)
-	fmt.Printf("(certificate from a throw-away local CA; %s redirects to HTTPS; Ctrl-C stops)\n", topo.HTTPURL)
+	defer func() {
+		if err := topo.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "local: %v\n", unwrapLocal(err))
+		}
+	}()
+	printReady(os.Stdout, topo)
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(os.Stderr, "local: stopping")
 		return nil
 	case err := <-topo.Exited():
-		return err
+		return unwrapLocal(err)
 	}
+}
+
+// printReady prints the ready: line first (scripts and tests wait for it),
+// then what an operator needs to poke at the topology.
+func printReady(w io.Writer, topo *local.Topology) {
+	fmt.Fprintf(w, "ready: %s\n", topo.URL)
+	if len(topo.Instances) > 1 {
+		for _, in := range topo.Instances {
+			fmt.Fprintf(w, "  instance %s: %s (pid %d; kill it, the balancer moves on)\n", in.Name, in.URL, in.PID)
+		}
+	}
+	if topo.BalancerURL != "" {
+		fmt.Fprintf(w, "  balancer: %s (X-Upstream-Addr says which instance answered)\n", topo.BalancerURL)
+	}
+	if topo.Database != "" {
+		fmt.Fprintf(w, "  database: %s (created for this run, dropped on exit)\n", topo.Database)
+	}
+	if topo.AdminPasswordFile != "" {
+		fmt.Fprintf(w, "  admin password (generated, for BOOKSTORE_ADMIN_EMAIL or admin@bookstore.local): %s\n", topo.AdminPasswordFile)
+	}
+	fmt.Fprintf(w, "(certificate from a throw-away local CA; %s redirects to HTTPS; Ctrl-C stops)\n", topo.HTTPURL)
+}
+
+// unwrapLocal drops the package's "local: " prefix, which main adds.
+func unwrapLocal(err error) error {
+	if err == nil {
+		return nil
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), "local: "); ok {
+		return errors.New(msg)
+	}
+	return err
 }
 
 // databaseDSN is SQLite by default (empty: the rehearsal picks a file), or

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,17 +54,24 @@ func childrenOf(pid int) []int {
 	return kids
 }
 
-// The command prints ready: and, on SIGTERM, stops every child's process
-// group before exiting.
-func TestSIGTERMStopsEveryChild(t *testing.T) {
+// started is a running `local` command that has printed its ready: line.
+type started struct {
+	cmd    *exec.Cmd
+	output []string // stdout up to and including the ready: block
+}
+
+// startLocal builds the command and the stand-in app, runs them with args,
+// and waits for the ready: line and the block after it.
+func startLocal(t *testing.T, env []string, args ...string) *started {
+	t.Helper()
 	goBin := testenv.Tool(t, "go")
 	testenv.Tool(t, "nginx")
 	dir := t.TempDir()
 	build(t, goBin, "./infra/cmd/local", filepath.Join(dir, "local"))
 	build(t, goBin, "./infra/local/testdata/fakeapp", filepath.Join(dir, "app"))
 
-	cmd := exec.Command(filepath.Join(dir, "local"), "--objective", "1", "--binary", filepath.Join(dir, "app"))
-	cmd.Env = append(os.Environ(), "LOCAL_HTTPS_PORT="+freePort(t), "LOCAL_HTTP_PORT="+freePort(t))
+	cmd := exec.Command(filepath.Join(dir, "local"), append(args, "--binary", filepath.Join(dir, "app"))...)
+	cmd.Env = append(append(os.Environ(), "LOCAL_HTTPS_PORT="+freePort(t), "LOCAL_HTTP_PORT="+freePort(t)), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -71,30 +79,40 @@ func TestSIGTERMStopsEveryChild(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill() }()
-	ready := make(chan string, 1)
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	ready := make(chan []string, 1)
 	go func() {
+		var lines []string
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "ready: https://objective1.localhost:") {
-				ready <- sc.Text()
+			lines = append(lines, sc.Text())
+			// The block after ready: ends with the certificate note.
+			if strings.HasPrefix(sc.Text(), "(certificate") {
+				ready <- lines
 			}
 		}
 	}()
 	select {
-	case <-ready:
+	case lines := <-ready:
+		if !strings.HasPrefix(lines[0], "ready: https://objective") {
+			t.Fatalf("the first line must be ready: URL, got %q", lines[0])
+		}
+		return &started{cmd: cmd, output: lines}
 	case <-time.After(90 * time.Second):
 		t.Fatal("no ready: line within 90 s")
 	}
-	kids := childrenOf(cmd.Process.Pid)
-	if len(kids) != 2 {
-		t.Fatalf("want the app and nginx as children, found %v", kids)
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	return nil
+}
+
+// terminate sends SIGTERM and checks the command exits 0 with every child's
+// process group gone.
+func (s *started) terminate(t *testing.T, kids []int) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- s.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -107,5 +125,87 @@ func TestSIGTERMStopsEveryChild(t *testing.T) {
 		if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Errorf("process group %d survived SIGTERM (kill 0: %v)", pid, err)
 		}
+	}
+}
+
+// The command prints ready: and, on SIGTERM, stops every child's process
+// group before exiting.
+func TestSIGTERMStopsEveryChild(t *testing.T) {
+	s := startLocal(t, nil, "--objective", "1")
+	if !strings.HasPrefix(s.output[0], "ready: https://objective1.localhost:") {
+		t.Errorf("ready line %q", s.output[0])
+	}
+	kids := childrenOf(s.cmd.Process.Pid)
+	if len(kids) != 2 {
+		t.Fatalf("want the app and nginx as children, found %v", kids)
+	}
+	s.terminate(t, kids)
+}
+
+// Objective 2 runs three instances and NGINX, names the database it
+// created, and on SIGTERM stops them all and drops that database.
+func TestObjective2SIGTERMStopsEveryChildAndDropsItsDatabase(t *testing.T) {
+	testenv.MySQL(t) // skips, or fails under CI, without a server
+	server, err := url.Parse(os.Getenv("BOOKSTORE_TEST_MYSQL_DSN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.Path = "/"
+	s := startLocal(t, []string{"LOCAL_MYSQL_DSN=" + server.String()}, "--objective", "2")
+	if !strings.HasPrefix(s.output[0], "ready: https://objective2.localhost:") {
+		t.Errorf("ready line %q", s.output[0])
+	}
+	var database string
+	instances := 0
+	for _, line := range s.output {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "database: "); ok {
+			database, _, _ = strings.Cut(rest, " ")
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "instance app") {
+			instances++
+		}
+	}
+	if database == "" || instances != 3 {
+		t.Fatalf("want three instances and the database named, got:\n%s", strings.Join(s.output, "\n"))
+	}
+	kids := childrenOf(s.cmd.Process.Pid)
+	if len(kids) != 4 {
+		t.Fatalf("want three instances and nginx as children, found %v", kids)
+	}
+	s.terminate(t, kids)
+	out, err := exec.Command(testenv.Tool(t, "mysql", "mariadb"), "-h"+server.Hostname(), "-P"+server.Port(), "-u"+server.User.Username(), "-N", "-e",
+		"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '"+database+"'").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mysql: %v %s", err, out)
+	}
+	if strings.TrimSpace(string(out)) != "0" {
+		t.Errorf("database %s survived the command", database)
+	}
+}
+
+// Without a reachable MariaDB, objective 2 exits 1 with one readable line.
+func TestObjective2WithoutMariaDBSaysSoInOneLine(t *testing.T) {
+	goBin := testenv.Tool(t, "go")
+	testenv.Tool(t, "nginx")
+	dir := t.TempDir()
+	build(t, goBin, "./infra/cmd/local", filepath.Join(dir, "local"))
+	cmd := exec.Command(filepath.Join(dir, "local"), "--objective", "2", "--binary", "/nonexistent")
+	closed := freePort(t)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BOOKSTORE_") { // a developer's database would be used as it is
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "LOCAL_MYSQL_DSN=mysql://root:@127.0.0.1:"+closed+"/")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("want exit status 1, got %v", err)
+	}
+	msg := stderr.String()
+	if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "local: MariaDB/MySQL at 127.0.0.1:"+closed+" is not reachable") {
+		t.Errorf("want one line saying MariaDB is not reachable, got %q", msg)
 	}
 }
