@@ -61,9 +61,11 @@ func newData(ctx *pulumi.Context, cfg *config.Config, s *settings, net *privaten
 // instances read it at boot like the database's.
 func newAdminSecret(ctx *pulumi.Context, cfg *config.Config, s *settings) (*secretsmanager.Secret, error) {
 	secret, err := secretsmanager.NewSecret(ctx, "admin-password", &secretsmanager.SecretArgs{
-		Name:                 pulumi.String("/bookstore/" + cfg.Stack + "/admin-password"),
-		Description:          pulumi.String("Password of the bookstore's first admin (BOOKSTORE_ADMIN_PASSWORD)"),
-		RecoveryWindowInDays: pulumi.Int(7),
+		Name:        pulumi.String("/bookstore/" + cfg.Stack + "/admin-password"),
+		Description: pulumi.String("Password of the bookstore's first admin (BOOKSTORE_ADMIN_PASSWORD)"),
+		// Deleted at once: the value lives in the stack's config anyway, and a
+		// pending deletion would block the name for a destroy-and-recreate.
+		RecoveryWindowInDays: pulumi.Int(0),
 		Tags:                 pulumi.StringMap{"project": pulumi.String("bookstore")},
 	})
 	if err != nil {

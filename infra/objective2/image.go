@@ -73,10 +73,7 @@ func newImage(ctx *pulumi.Context, cfg *config.Config, s *settings, net *private
 			VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(8), Encrypted: pulumi.Bool(true), DeleteOnTermination: pulumi.Bool(true),
 		},
 		Tags: pulumi.StringMap{"Name": pulumi.String("bookstore-image-builder"), "project": pulumi.String("bookstore")},
-	},
-		// A newer Amazon Linux must not rebuild the image on every `pulumi up`;
-		// see the README for rebuilding on purpose.
-		pulumi.IgnoreChanges([]string{"ami"}))
+	}, baseImageChanges(cfg.AMI))
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +100,16 @@ func baseImage(ctx *pulumi.Context, pinned string) (string, error) {
 		return "", fmt.Errorf("looking up the Amazon Linux 2023 AMI: %w", err)
 	}
 	return p.Value, nil
+}
+
+// baseImageChanges: a pinned base image (bookstore:ami) is a decision, and
+// changing it rebuilds the image; the looked-up latest Amazon Linux is not,
+// and must not rebuild the image on every `pulumi up` that finds a newer one.
+func baseImageChanges(pinned string) pulumi.ResourceOption {
+	if pinned != "" {
+		return pulumi.IgnoreChanges(nil)
+	}
+	return pulumi.IgnoreChanges([]string{"ami"})
 }
 
 // builderProfile lets the builder be inspected over Session Manager, nothing more.

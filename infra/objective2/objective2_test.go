@@ -164,6 +164,17 @@ func TestImageIsBakedFromAFinishedBuilder(t *testing.T) {
 	}
 }
 
+func TestBaseImageRebuildsOnlyWhenPinned(t *testing.T) {
+	latest := one(t, run(t, nil), instanceType, "image-builder")
+	if !slices.Equal(latest.IgnoreChanges, []string{"ami"}) {
+		t.Errorf("a newer Amazon Linux must not rebuild the image by itself, ignoreChanges=%v", latest.IgnoreChanges)
+	}
+	pinned := one(t, run(t, map[string]string{"bookstore:ami": "ami-0123456789abcdef0"}), instanceType, "image-builder")
+	if pinned.Inputs["ami"] != "ami-0123456789abcdef0" || len(pinned.IgnoreChanges) != 0 {
+		t.Errorf("a pinned base image must be used and a new pin must rebuild: ami=%v ignoreChanges=%v", pinned.Inputs["ami"], pinned.IgnoreChanges)
+	}
+}
+
 func TestNewReleaseRollsOutThroughInstanceRefresh(t *testing.T) {
 	before, after := run(t, nil), run(t, map[string]string{
 		"bookstore:appBinaryUrl": "https://github.com/tet-bookstore/bookstore/releases/download/v0.2.0/bookstore-linux-amd64",
