@@ -336,9 +336,10 @@ func testCoversShared(t *testing.T, topo *local.Topology, seller apiClient) {
 		if got.CoverURL != withCover.CoverURL {
 			t.Errorf("%s names cover %q, want %q", base, got.CoverURL, withCover.CoverURL)
 		}
-		res, err := seller.at(base).do(context.Background(), http.MethodGet, strings.TrimPrefix(withCover.CoverURL, "/"), nil, nil)
+		path := strings.TrimPrefix(withCover.CoverURL, "/")
+		res, err := seller.at(base).do(context.Background(), http.MethodGet, path, nil, nil)
 		if err != nil || res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "image/") {
-			t.Errorf("%s%s: %v %d %s", base, withCover.CoverURL, err, res.Status, res.Header.Get("Content-Type"))
+			t.Errorf("%s%s: %v %d %s", base, path, err, res.Status, res.Header.Get("Content-Type"))
 			continue
 		}
 		if served == nil {
