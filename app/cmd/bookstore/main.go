@@ -1,5 +1,6 @@
 // Command bookstore is the one binary of the store. `bookstore serve` (the
-// default) runs the monolith; objective 3 adds one subcommand per service.
+// default) runs the monolith; `bookstore auth`, `catalog` and `purchase` run
+// the microservices of objective 3 from the same code.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tet-bookstore/bookstore/app/config"
 	"github.com/tet-bookstore/bookstore/app/monolith"
+	"github.com/tet-bookstore/bookstore/app/services"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
@@ -33,7 +35,11 @@ Configuration is by BOOKSTORE_* environment variables (see README.md):
 BOOKSTORE_ADDR, BOOKSTORE_DB_DSN, BOOKSTORE_UPLOADS_DIR, BOOKSTORE_ADMIN_EMAIL,
 BOOKSTORE_ADMIN_PASSWORD, BOOKSTORE_SEED_DEMO, BOOKSTORE_TRUSTED_PROXIES,
 BOOKSTORE_LOG_LEVEL, BOOKSTORE_SHUTDOWN_TIMEOUT, BOOKSTORE_DRAIN_DELAY,
-BOOKSTORE_BCRYPT_COST, BOOKSTORE_ENV.
+BOOKSTORE_BCRYPT_COST, BOOKSTORE_ENV; the services also read
+BOOKSTORE_AUTH_URL, BOOKSTORE_CATALOG_URL, BOOKSTORE_PURCHASE_URL,
+BOOKSTORE_SERVICE_TOKEN, BOOKSTORE_TOKEN_PUBLIC_KEY_FILE,
+BOOKSTORE_TOKEN_PRIVATE_KEY_FILE (auth) and BOOKSTORE_TOKEN_TTL. Any
+BOOKSTORE_X may be given as BOOKSTORE_X_FILE, a file holding the value.
 `
 
 func main() {
@@ -50,7 +56,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch cmd {
 	case "serve":
-		err = serve(args, stdout)
+		err = serve(config.Monolith, args, stdout)
+	case "auth", "catalog", "purchase":
+		err = serve(config.Role(cmd), args, stdout)
+	case "keygen":
+		err = keygen(args, stdout)
+	case "healthcheck":
+		err = healthcheck(args)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "bookstore", fullVersion())
 	case "help", "--help", "-h":
@@ -66,11 +78,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func serve(args []string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("serve takes no arguments (configure it with BOOKSTORE_* variables), got %q", strings.Join(args, " "))
+func serve(role config.Role, args []string, stdout io.Writer) error {
+	name := string(role)
+	if role == config.Monolith {
+		name = "serve"
 	}
-	cfg, err := config.FromEnv()
+	if len(args) > 0 {
+		return fmt.Errorf("%s takes no arguments (configure it with BOOKSTORE_* variables), got %q", name, strings.Join(args, " "))
+	}
+	cfg, err := config.Load(role, os.LookupEnv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -84,8 +100,16 @@ func serve(args []string, stdout io.Writer) error {
 	defer stop()
 	go func() { <-ctx.Done(); stop() }()
 
-	log.Info("starting", "version", fullVersion(), "addr", cfg.Addr)
-	app, err := monolith.New(ctx, cfg)
+	log.Info("starting", "version", fullVersion(), "role", string(role), "addr", cfg.Addr)
+	var app interface {
+		Serve(ctx context.Context, l net.Listener) error
+		Close() error
+	}
+	if role == config.Monolith {
+		app, err = monolith.New(ctx, cfg)
+	} else {
+		app, err = services.New(ctx, cfg)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,38 @@
+package services
+
+import (
+	"context"
+	"time"
+
+	"github.com/tet-bookstore/bookstore/app/purchase"
+	"github.com/tet-bookstore/bookstore/app/remote"
+	"github.com/tet-bookstore/bookstore/app/serve"
+	"github.com/tet-bookstore/bookstore/app/store"
+	"github.com/tet-bookstore/bookstore/app/web"
+)
+
+// ReconcileInterval is how often reservations a crash left pending are
+// completed or released.
+var ReconcileInterval = time.Minute
+
+// wirePurchase: purchases, payments and deliveries live here; stock is
+// reserved in the catalog service, over HTTP, idempotently per purchase.
+func (p *Process) wirePurchase(ctx context.Context) (web.Deps, error) {
+	authClient, err := p.authClient()
+	if err != nil {
+		return web.Deps{}, err
+	}
+	inventory := remote.NewCatalogClient(p.client("catalog", p.cfg.Services.CatalogURL))
+	checkout := purchase.New(store.NewPurchaseStore(p.db), inventory, purchase.NewSimulatedProcessor())
+	remote.ServePurchase(p.internal, checkout)
+	p.background = append(p.background, serve.Every(ReconcileInterval, func(ctx context.Context) {
+		done, err := checkout.Reconcile(ctx)
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("reconcile stock reservations", "err", err)
+		}
+		if done.Confirmed+done.Released > 0 {
+			p.log.Info("stock reservations reconciled", "confirmed", done.Confirmed, "released", done.Released)
+		}
+	}))
+	return web.Deps{Auth: authClient, Catalog: inventory, Purchase: checkout}, nil
+}
