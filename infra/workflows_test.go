@@ -44,9 +44,9 @@ func TestWorkflowsContract(t *testing.T) {
 		"preview.yml": {
 			"stack: [objective1, objective2, objective3]", "pulumi/actions@", "command: preview", "comment-on-pr: true",
 			"aws-actions/configure-aws-credentials@", "role-to-assume:", "id-token: write",
-			"if: vars.AWS_ROLE_ARN == ''", "./bin/plan --objective", "gh pr comment",
+			"if: vars.AWS_ROLE_ARN == ''", "go run ./infra/cmd/plan --objective", "gh pr comment",
 		},
-		"deploy.yml": {"branches: [main]", "environment: production", "command: up", "role-to-assume:"},
+		"deploy.yml": {"branches: [main]", "environment: production", "command: up", "role-to-assume:", "stack: [objective2, objective3, objective1]"},
 	}
 	for file, wants := range checks {
 		body := read(file)

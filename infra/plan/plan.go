@@ -77,8 +77,7 @@ func GoldenFile(root string, objective int) string {
 	return filepath.Join(root, "infra", "testdata", fmt.Sprintf("plan-objective%d.json", objective))
 }
 
-// Run plans one objective. An objective whose program is not written yet
-// fails with an error that is program.ErrNotImplemented.
+// Run plans one objective.
 func Run(opts Options) (*Plan, error) {
 	stack := fmt.Sprintf("objective%d", opts.Objective)
 	cfg, err := stackConfig(StackFile(opts.Root, opts.Objective))
