@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,13 +150,27 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 	// RowsAffected must count matched rows, not changed ones: an update that
 	// writes the values a row already has still found it.
 	cfg.ClientFoundRows = true
+	var caFile string
 	for k, vs := range u.Query() {
 		switch k {
 		case "tls":
 			cfg.TLSConfig = vs[len(vs)-1]
+		case "ca":
+			caFile = vs[len(vs)-1]
 		default:
-			return nil, fmt.Errorf("mysql DSN parameter %q is not supported (only tls)", k)
+			return nil, fmt.Errorf("mysql DSN parameter %q is not supported (only tls and ca)", k)
 		}
+	}
+	if caFile != "" {
+		if cfg.TLSConfig != "true" {
+			return nil, fmt.Errorf("mysql DSN parameter ca needs tls=true")
+		}
+		tc, err := caTLSConfig(caFile, host)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLSConfig, cfg.TLS = "", tc
+		return cfg, nil
 	}
 	// Round-trip through the driver's parser: it validates tls and fills in
 	// the server name to verify certificates against.
@@ -167,6 +183,28 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 		return nil, fmt.Errorf("mysql DSN: %s", msg)
 	}
 	return parsed, nil
+}
+
+// caTLSConfig verifies the server against the CA bundle in file (Amazon
+// RDS's, which a container image's system store does not hold) as well as
+// the system's roots, and checks the host name.
+func caTLSConfig(file, host string) (*tls.Config, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("mysql DSN ca %s: %v", file, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("mysql DSN ca %s: no PEM certificate in it", file)
+	}
+	return &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}, nil
 }
 
 func openMySQL(ctx context.Context, dsn string) (*DB, error) {
