@@ -87,7 +87,7 @@ func TestMySQLConfigWithCABundle(t *testing.T) {
 		t.Fatalf("the bundle's CA is not trusted: %v", err)
 	}
 	for dsn, want := range map[string]string{
-		"mysql://u:p@h/d?ca=" + caFile:                                  "needs tls=true",
+		"mysql://u:p@h/d?ca=" + caFile:                                   "needs tls=true",
 		"mysql://u:p@h/d?tls=true&ca=" + caFile + ".missing":             "no such file",
 		"mysql://u:p@h/d?tls=true&ca=" + filepath.Join(t.TempDir(), "x"): "no such file",
 	} {
