@@ -26,6 +26,11 @@ const (
 
 // nodeIP is node i's fixed private address in its zone's private subnet:
 // a replaced node keeps it, so the others and the join helper find it.
+// DSNOptions end every service's DSN: TLS verified against Amazon RDS's CA
+// bundle, which the deploy helper fetches into the rds_ca Docker secret (the
+// image's trust store does not hold it).
+const DSNOptions = "tls=true&ca=/run/secrets/rds_ca"
+
 func nodeIP(i int) string { return fmt.Sprintf("10.30.%d.10", 11+i) }
 
 type node struct {
@@ -137,7 +142,7 @@ func nodeScript(cfg *Config, p *parameters, i int, managers []string) userdata.S
 		ServiceTokenParameter:  p.serviceToken.name,
 		SigningKeyParameter:    p.signingKey.name,
 		AdminPasswordParameter: p.adminPassword.name,
-		DSNOptions:             "tls=true",
+		DSNOptions:             DSNOptions,
 	}
 	for j, svc := range stack.AppServices {
 		d.Databases = append(d.Databases, userdata.ServiceDatabase{Name: svc, PasswordParameter: p.dbPasswords[j].name})

@@ -52,7 +52,7 @@ type SwarmDeploy struct {
 	AdminPasswordParameter string
 	// Databases: one database and user per service.
 	Databases []ServiceDatabase
-	// DSNOptions ends every service's DSN, e.g. "tls=true".
+	// DSNOptions ends every service's DSN, e.g. "tls=true&ca=/run/secrets/rds_ca".
 	DSNOptions string
 }
 
@@ -86,7 +86,7 @@ var (
 	registryPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$`)
 	tagPattern         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	arnPattern         = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@!-]+$`)
-	dsnOptionsPattern  = regexp.MustCompile(`^[a-z]+=[a-z-]+$`)
+	dsnOptionsPattern  = regexp.MustCompile(`^[a-z]+=[a-z-]+(&[a-z]+=[a-z0-9/_.-]+)*$`)
 )
 
 // Render is the settings parameter's value: KEY=VALUE lines the deploy

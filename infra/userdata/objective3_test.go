@@ -120,6 +120,7 @@ func TestSwarmDeployHelper(t *testing.T) {
 		"printf 'mysql://%s:%s@%s:3306/%s?%s' 'purchase' \"${password}\" \"${DB_HOST}\" 'purchase' 'tls=true' | docker_secret 'purchase_db_dsn'",
 		"--secret-id \"${DB_MASTER_SECRET}\"",
 		"install -d -o 65532 -g 65532 -m 0755 /mnt/bookstore-efs/uploads",
+		"global-bundle.pem | docker_secret rds_ca",
 	} {
 		if !strings.Contains(deploy, want) {
 			t.Errorf("the deploy helper lacks %q", want)

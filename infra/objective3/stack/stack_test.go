@@ -52,6 +52,14 @@ func TestStackFileLoadsAndKeepsTheRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range stack.AppServices {
+		// The DSNs name /run/secrets/rds_ca: every app service must mount it.
+		mounted := false
+		for _, ref := range p.Services[name].Secrets {
+			mounted = mounted || (ref.Source == "rds_ca" && (ref.Target == "" || ref.Target == "rds_ca"))
+		}
+		if !mounted {
+			t.Errorf("%s does not mount the rds_ca secret its DSN verifies the database with", name)
+		}
 		if got, want := p.Services[name].Image, "123456789012.dkr.ecr.us-east-1.amazonaws.com/objective3/bookstore:v0.1.0"; got != want {
 			t.Errorf("%s: image %q, want %q", name, got, want)
 		}
