@@ -55,7 +55,7 @@ func TestStackFileLoadsAndKeepsTheRules(t *testing.T) {
 		// The DSNs name /run/secrets/rds_ca: every app service must mount it.
 		mounted := false
 		for _, ref := range p.Services[name].Secrets {
-			mounted = mounted || (ref.Source == "rds_ca" && (ref.Target == "" || ref.Target == "rds_ca"))
+			mounted = mounted || (ref.Source == "rds_ca" && (ref.Target == "" || ref.Target == "rds_ca" || ref.Target == "/run/secrets/rds_ca"))
 		}
 		if !mounted {
 			t.Errorf("%s does not mount the rds_ca secret its DSN verifies the database with", name)
