@@ -35,6 +35,7 @@ type Config struct {
 	ShutdownTimeout time.Duration  // BOOKSTORE_SHUTDOWN_TIMEOUT: how long in-flight requests get to finish
 	DrainDelay      time.Duration  // BOOKSTORE_DRAIN_DELAY: /readyz answers 503 this long before the listener closes
 	BcryptCost      int            // BOOKSTORE_BCRYPT_COST: 0 means bcrypt's default
+	HTTPSOnly       bool           // BOOKSTORE_HTTPS_ONLY: browsers only reach the store over HTTPS (cookies always Secure)
 
 	// Role is which process this is: the monolith, or one service.
 	Role Role
@@ -92,6 +93,7 @@ func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
 	c.AdminPassword, _ = lookup("BOOKSTORE_ADMIN_PASSWORD") // spaces may be part of a password
 	dev := c.SQLite() && !c.Production()
 	c.SeedDemo = r.boolean("BOOKSTORE_SEED_DEMO", false)
+	c.HTTPSOnly = r.boolean("BOOKSTORE_HTTPS_ONLY", false)
 	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
 	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
 	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)

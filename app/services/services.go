@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		return nil, err
 	}
 	deps.Ready, deps.DB, deps.Logger = db.Ping, db.SQL(), p.log
-	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies}, deps)
+	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, deps)
 	return p, nil
 }
 

@@ -27,6 +27,11 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed. Empty: nobody's.
 	TrustedProxies []netip.Prefix
+	// HTTPSOnly says browsers only ever reach the store over HTTPS, through
+	// a TLS proxy whose scheme header a hop in between overwrites (an ALB
+	// sets X-Forwarded-Proto to its own plain-HTTP listener's): every
+	// request is then treated as HTTPS, so cookies are always Secure.
+	HTTPSOnly bool
 }
 
 // Deps are what the server serves.
@@ -69,6 +74,9 @@ func New(opt Options, d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(discard{}) // everything worth saying goes through slog
 	e.IPExtractor, e.SchemeExtractor = proxyExtractors(opt.TrustedProxies)
+	if opt.HTTPSOnly {
+		e.SchemeExtractor = func(*http.Request) string { return "https" }
+	}
 	e.HTTPErrorHandler = s.handleError
 	s.echo = e
 

@@ -107,6 +107,9 @@ func TestScaledAppMountsEFSWithTLSAndReadsSecretsAtBoot(t *testing.T) {
 		"BOOKSTORE_DB_DSN=mysql://${db_user}:${db_password}@bookstore.cluster-c1x2.us-east-1.rds.amazonaws.com:3306/bookstore?tls=true",
 		"BOOKSTORE_UPLOADS_DIR=/mnt/bookstore-uploads",
 		"BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16",
+		// Browsers come through objective 1's TLS proxy, but the ALB tells the
+		// app "http": without this, session cookies would lose Secure.
+		"BOOKSTORE_HTTPS_ONLY=true",
 		"BOOKSTORE_DRAIN_DELAY=10s",
 		"umask 077",
 	} {
