@@ -8,13 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -156,74 +152,13 @@ func countOf(m *sync.Map, method string) int64 {
 // runBalancer runs the real nginx with only the balancer and returns its URL.
 func runBalancer(t *testing.T, b nginx.Balancer) string {
 	t.Helper()
-	bin := testenv.Tool(t, "nginx")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Listen = l.Addr().String()
-	l.Close()
+	b.Listen = nginxtest.FreeAddr(t)
 	conf, err := nginx.RenderBalancer(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Started as root, the workers run as nobody: their prefix must be
-	// reachable, which t.TempDir's 0700 parents are not.
-	prefix, err := os.MkdirTemp("", "balancer-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(prefix) })
-	for _, d := range []string{prefix, filepath.Join(prefix, "logs"), filepath.Join(prefix, "tmp")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sites := filepath.Join(prefix, "balancer.conf")
-	main, err := nginx.RenderMain(nginx.Main{Prefix: prefix, SitesFile: sites, Foreground: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(sites, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(prefix, "nginx.conf"), []byte(main), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", prefix+"/", "-c", filepath.Join(prefix, "nginx.conf"), "-e", filepath.Join(prefix, "logs", "error.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &strings.Builder{}
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", b.Listen, time.Second)
-		if err == nil {
-			c.Close()
-			return "http://" + b.Listen + "/"
-		}
-		select {
-		case werr := <-exited:
-			exited <- werr
-			t.Fatalf("nginx exited (%v):\n%s", werr, out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %s: %v\n%s", b.Listen, err, out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	nginxtest.Run(t, conf, b.Listen)
+	return "http://" + b.Listen + "/"
 }
 
 func send(t *testing.T, method, url string) int {

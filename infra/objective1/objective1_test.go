@@ -8,6 +8,7 @@ import (
 
 	"github.com/tet-bookstore/bookstore/infra/nginx/nginxtest"
 	"github.com/tet-bookstore/bookstore/infra/plan"
+	"github.com/tet-bookstore/bookstore/infra/plan/plantest"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
 	"github.com/tet-bookstore/bookstore/infra/userdata/scripttest"
 	"github.com/tet-bookstore/bookstore/internal/testenv"
@@ -39,18 +40,12 @@ func run(t *testing.T, config map[string]string, refs map[string]map[string]any)
 	return p
 }
 
-func one(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
-	t.Helper()
-	rs := p.Find(typ, name)
-	if len(rs) != 1 {
-		t.Fatalf("want one %s %q, found %d", typ, name, len(rs))
-	}
-	return rs[0]
-}
-
-func str(v any) string { s, _ := v.(string); return s }
-
-func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+var (
+	one  = plantest.One
+	str  = plantest.Str
+	obj  = plantest.Obj
+	list = plantest.List
+)
 
 func groupID(t *testing.T, p *plan.Plan, name string) string {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tet-bookstore/bookstore/infra/plan"
+	"github.com/tet-bookstore/bookstore/infra/plan/plantest"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
 )
 
@@ -35,18 +36,12 @@ func run(t *testing.T, config map[string]string) *plan.Plan {
 	return p
 }
 
-func one(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
-	t.Helper()
-	rs := p.Find(typ, name)
-	if len(rs) != 1 {
-		t.Fatalf("want one %s %q, found %d", typ, name, len(rs))
-	}
-	return rs[0]
-}
-
-func str(v any) string         { s, _ := v.(string); return s }
-func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
-func list(v any) []any         { l, _ := v.([]any); return l }
+var (
+	one  = plantest.One
+	str  = plantest.Str
+	obj  = plantest.Obj
+	list = plantest.List
+)
 
 // userData is the launch template's boot script, decoded.
 func userData(t *testing.T, p *plan.Plan) string {

@@ -118,8 +118,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 
 // ResourceHook fills in the outputs AWS would compute for one resource type
 // (endpoints, DNS names ...) with stable fake values; it may return a new id.
-// Objectives register theirs from their own files (mocks_objectiveN.go), so
-// this file stays shared and small.
+// They are registered from mocks_aws.go, so this file stays small.
 type ResourceHook func(m *mocks, name, id string, inputs resource.PropertyMap, set func(key string, value any)) string
 
 // InvokeHook answers one data-source call.

@@ -6,11 +6,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-// Objective 2's resources, with the values AWS would compute: image,
-// launch template, file system and access point ids, the load balancer's
-// and target group's names, the database's endpoints and managed secret.
-// Hooks for types objective 3 uses too give the same values as its own
-// (mocks_objective3.go), so whichever registers first, both plans are stable.
+// The values AWS computes for the resources objectives 2 and 3 declare:
+// image, launch template, file system and access point ids, the load
+// balancers' DNS names, the database's endpoints and managed secret, the
+// repositories' URLs. One hook per type, shared by every objective, so a
+// type behaves the same in every plan.
 func init() {
 	hooks := map[string]ResourceHook{
 		"aws:ec2/amiFromInstance:AmiFromInstance": func(_ *mocks, name, _ string, _ resource.PropertyMap, _ func(string, any)) string {
@@ -86,6 +86,15 @@ func init() {
 			set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.Region(), m.Account(), group))
 			return group
 		},
+		"aws:ecr/repository:Repository": func(m *mocks, name, _ string, inputs resource.PropertyMap, set func(string, any)) string {
+			repo := name
+			if v, ok := inputs["name"]; ok && v.IsString() {
+				repo = v.StringValue()
+			}
+			set("repositoryUrl", fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", m.Account(), m.Region(), repo))
+			set("arn", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", m.Region(), m.Account(), repo))
+			return repo
+		},
 		"aws:s3/bucketV2:BucketV2": func(m *mocks, name, _ string, _ resource.PropertyMap, set func(string, any)) string {
 			bucket := name + "-" + hash8("s3/"+name)
 			set("bucket", bucket)
@@ -94,9 +103,7 @@ func init() {
 		},
 	}
 	for typ, hook := range hooks {
-		if _, taken := resourceHooks[typ]; !taken {
-			resourceHooks[typ] = hook
-		}
+		resourceHooks[typ] = hook
 	}
 	invokes := map[string]InvokeHook{
 		// The image builder has powered itself off: the AMI may be taken.
@@ -106,9 +113,7 @@ func init() {
 		},
 	}
 	for token, hook := range invokes {
-		if _, taken := invokeHooks[token]; !taken {
-			invokeHooks[token] = hook
-		}
+		invokeHooks[token] = hook
 	}
 }
 
