@@ -21,7 +21,10 @@ const (
 )
 
 // ownsAccounts: the processes that create the admin account.
-func (r Role) ownsAccounts() bool { return r == Monolith || r == AuthService }
+func (r Role) ownsAccounts() bool { return r.monolith() || r == AuthService }
+
+// monolith: a Config built in code without a Role is the monolith's.
+func (r Role) monolith() bool { return r == Monolith || r == "" }
 
 // Services is what the microservices need to find and trust one another.
 type Services struct {
@@ -45,7 +48,7 @@ const MinServiceToken = 32
 const DefaultTokenTTL = 15 * time.Minute
 
 func readServices(r *reader, role Role) Services {
-	if role == Monolith {
+	if role.monolith() {
 		return Services{}
 	}
 	s := Services{
@@ -61,7 +64,7 @@ func readServices(r *reader, role Role) Services {
 }
 
 func (s Services) validate(role Role) []error {
-	if role == Monolith {
+	if role.monolith() {
 		return nil
 	}
 	var errs []error

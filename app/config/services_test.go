@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tet-bookstore/bookstore/app/config"
 )
@@ -77,5 +78,14 @@ func TestSettingsFromFiles(t *testing.T) {
 	_, err = config.FromLookup(lookup(map[string]string{"BOOKSTORE_DB_DSN_FILE": filepath.Join(dir, "missing")}))
 	if err == nil || !strings.Contains(err.Error(), "BOOKSTORE_DB_DSN_FILE") {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// Tests and tools build a Config in code; without a Role it is the monolith's.
+func TestConfigWithoutRoleIsTheMonolith(t *testing.T) {
+	c := config.Config{Env: "development", Addr: "127.0.0.1:0", DBDSN: "sqlite:x.db", UploadsDir: "u",
+		AdminEmail: "a@b.c", AdminPassword: "long-enough", ShutdownTimeout: time.Second}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
 	}
 }
