@@ -46,6 +46,18 @@ func redact(dsn string) string {
 // server and returns its DSN and a function that drops it. An unreachable
 // server is one line saying so.
 func createDatabase(ctx context.Context, server string) (dsn, name string, drop func() error, err error) {
+	return createNamedDatabase(ctx, server, "bookstore_local_"+randomHex(6))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// createNamedDatabase is createDatabase with the name chosen by the caller
+// (letters, digits and underscores only).
+func createNamedDatabase(ctx context.Context, server, name string) (dsn, _ string, drop func() error, err error) {
 	cfg, u, err := mysqlConfig(server)
 	if err != nil {
 		return "", "", nil, err
@@ -60,9 +72,6 @@ func createDatabase(ctx context.Context, server string) (dsn, name string, drop 
 	if err := db.PingContext(ctx); err != nil {
 		return "", "", nil, fmt.Errorf("local: MariaDB/MySQL at %s is not reachable (%v); start it (Debian: apt-get install mariadb-server) or name another with --mysql or LOCAL_MYSQL_DSN", u.Host, oneLine(err))
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name = "bookstore_local_" + hex.EncodeToString(b)
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
 		return "", "", nil, fmt.Errorf("local: create database %s on %s: %v", name, u.Host, oneLine(err))
 	}

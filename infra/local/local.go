@@ -2,7 +2,7 @@
 // processes and a local NGINX serving the same sites infra/nginx renders for
 // the proxy VM, with a certificate from a throw-away CA. An objective is a
 // list of processes plus the NGINX configuration in front of them
-// (objective1.go, objective2.go); this file supervises them. `make local`
+// (objective1.go, objective2.go, objective3.go); this file supervises them. `make local`
 // runs a topology in the foreground; tests start it, talk HTTPS to it, break
 // it and stop it.
 package local
@@ -36,7 +36,7 @@ const DefaultMySQLServer = "mysql://root:@127.0.0.1:3306/"
 
 // Options configures a rehearsal; zero values take the defaults.
 type Options struct {
-	Objective int    // 1 (the monolith) or 2 (three instances behind a balancer)
+	Objective int    // 1 (the monolith), 2 (three instances behind a balancer) or 3 (three services behind a gateway)
 	Binary    string // the bookstore binary (`bookstore serve`)
 	NginxBin  string // default "nginx" on the PATH
 	HTTPSPort int    // default 8443
@@ -50,7 +50,9 @@ type Options struct {
 	// Environ wins over both.
 	DBDSN string
 	// MySQLServer (mysql://USER:PASS@HOST:PORT/) is where objective 2
-	// creates its database; default DefaultMySQLServer.
+	// creates its database, and objective 3 one per service when the
+	// server answers (SQLite files in Dir when it does not); default
+	// DefaultMySQLServer.
 	MySQLServer string
 	// Environ is the environment the apps inherit; every BOOKSTORE_* in it
 	// is passed through (the admin account, the demo seed ...).
@@ -66,10 +68,17 @@ type Topology struct {
 	HTTPURL   string // http://objectiveN.localhost:8081/
 	CA        *x509.CertPool
 	HTTPSPort int
-	// Instances are the app processes, reachable directly on loopback.
+	// Instances are the app processes (objective 3: the services),
+	// reachable directly on loopback.
 	Instances []Instance
 	// BalancerURL is objective 2's load balancer (plain HTTP), "" otherwise.
 	BalancerURL string
+	// GatewayURL is objective 3's gateway (plain HTTP), the system's entry
+	// point behind the TLS front; "" otherwise.
+	GatewayURL string
+	// Storage says in one line where objective 3's services keep their
+	// data (MariaDB databases or SQLite files, and why); "" otherwise.
+	Storage string
 	// DBDSN is the database the apps share; Database is its name when the
 	// rehearsal created it (and drops it on Stop).
 	DBDSN    string
@@ -92,7 +101,11 @@ type Topology struct {
 type Instance struct {
 	Name string
 	URL  string // http://127.0.0.1:PORT/
-	PID  int
+	PID  int    // the current process, updated by Restart
+	// DBDSN is the instance's own database when it has one (objective 3's
+	// services); Database is its name when the rehearsal created it.
+	DBDSN    string
+	Database string
 }
 
 // process is one child the rehearsal runs.
@@ -107,6 +120,10 @@ type process struct {
 	group string
 	// ready is polled for 200 before the topology is ready; "" for none.
 	ready string
+	// awaitReady holds back the next processes until this one is ready:
+	// objective 3's auth, which the other services ask for revoked
+	// sessions as soon as they run.
+	awaitReady bool
 }
 
 // layout is what an objective rehearses: processes started together and the
@@ -120,6 +137,7 @@ type layout struct {
 	// load balancer), rendered next to the front's sites.
 	balancer    string
 	balancerURL string
+	gatewayURL  string
 }
 
 type child struct {
@@ -140,8 +158,10 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 		plan = planObjective1
 	case 2:
 		plan = planObjective2
+	case 3:
+		plan = planObjective3
 	default:
-		return nil, fmt.Errorf("local: objective %d has no local rehearsal (objectives 1 and 2 have)", o.Objective)
+		return nil, fmt.Errorf("local: objective %d has no local rehearsal (objectives 1, 2 and 3 have)", o.Objective)
 	}
 	if _, err := exec.LookPath(o.NginxBin); err != nil {
 		return nil, fmt.Errorf("local: nginx not found (Debian: apt-get install nginx): %w", err)
@@ -156,6 +176,7 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 	t.URL = fmt.Sprintf("https://%s:%d/", host, o.HTTPSPort)
 	t.HTTPURL = fmt.Sprintf("http://%s:%d/", host, o.HTTPPort)
 	t.BalancerURL = l.balancerURL
+	t.GatewayURL = l.gatewayURL
 
 	// NGINX's prefix is a directory of its own under the system temp
 	// directory: started as root, its workers run as nobody and must be
@@ -186,14 +207,14 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 			t.Stop()
 			return nil, err
 		}
-	}
-	for i := range t.Instances {
-		for _, c := range t.children {
-			if c.name == t.Instances[i].Name {
-				t.Instances[i].PID = c.cmd.Process.Pid
+		if p.awaitReady {
+			if err := t.waitReady(ctx, 90*time.Second, []string{p.ready}, t.exited); err != nil {
+				t.Stop()
+				return nil, err
 			}
 		}
 	}
+	t.updatePIDs()
 	// NGINX starts once every process is ready: a connection it saw
 	// refused would take that instance out of the rotation for the
 	// balancer's fail timeout.
@@ -203,7 +224,7 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 			ready = append(ready, p.ready)
 		}
 	}
-	if err := t.waitReady(ctx, 90*time.Second, ready); err != nil {
+	if err := t.waitReady(ctx, 90*time.Second, ready, t.exited); err != nil {
 		t.Stop()
 		return nil, err
 	}
@@ -211,7 +232,7 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 		t.Stop()
 		return nil, err
 	}
-	if err := t.waitReady(ctx, 30*time.Second, []string{t.URL + "readyz"}); err != nil {
+	if err := t.waitReady(ctx, 30*time.Second, []string{t.URL + "readyz"}, t.exited); err != nil {
 		t.Stop()
 		return nil, err
 	}
@@ -277,19 +298,36 @@ func lookupEnv(environ []string, key string) (string, bool) {
 	return val, val != ""
 }
 
-// start runs a child in its own process group, so stopping it stops
-// everything it spawned (NGINX's workers).
+// start runs a new child.
 func (t *Topology) start(p process) error {
+	_, err := t.spawn(p, func(c *child) { t.children = append(t.children, c) })
+	return err
+}
+
+// spawn runs a child in its own process group, so stopping it stops
+// everything it spawned (NGINX's workers); record adds it to t.children
+// under t.mu before anything can see it exit.
+func (t *Topology) spawn(p process, record func(*child)) (*child, error) {
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Env = p.env
 	cmd.Stdout = prefixWriter(t.log, p.name)
 	cmd.Stderr = prefixWriter(t.log, p.name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("local: start %s: %w", p.name, err)
+		return nil, fmt.Errorf("local: start %s: %w", p.name, err)
 	}
 	c := &child{process: p, cmd: cmd, done: make(chan struct{})}
-	t.children = append(t.children, c)
+	t.mu.Lock()
+	if t.stopping {
+		// Stop has already collected the children it stops (a Restart
+		// raced it): this one would outlive the rehearsal.
+		t.mu.Unlock()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("local: the rehearsal is stopping; %s not started", p.name)
+	}
+	record(c)
+	t.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
 		t.mu.Lock()
@@ -301,12 +339,17 @@ func (t *Topology) start(p process) error {
 		switch {
 		case stopping:
 		case left == 0:
-			t.exited <- fmt.Errorf("local: %s exited: %v", c.name, err)
+			// The first failure is the one to report; a later one (after a
+			// restart) must not block this goroutine.
+			select {
+			case t.exited <- fmt.Errorf("local: %s exited: %v", c.name, err):
+			default:
+			}
 		default:
 			fmt.Fprintf(t.log, "[local] %s exited (%v); %d of its group %q still running\n", c.name, err, left, c.group)
 		}
 	}()
-	return nil
+	return c, nil
 }
 
 // alive counts the running children of a group; t.mu is held.
@@ -345,8 +388,9 @@ func (t *Topology) Client() *http.Client {
 	}
 }
 
-// waitReady polls every URL until each has answered 200 once.
-func (t *Topology) waitReady(parent context.Context, limit time.Duration, urls []string) error {
+// waitReady polls every URL until each has answered 200 once; an error on
+// abort (a process exiting) ends the wait.
+func (t *Topology) waitReady(parent context.Context, limit time.Duration, urls []string, abort <-chan error) error {
 	ctx, cancel := context.WithTimeout(parent, limit)
 	defer cancel()
 	client := t.Client()
@@ -373,7 +417,7 @@ func (t *Topology) waitReady(parent context.Context, limit time.Duration, urls [
 			return nil
 		}
 		select {
-		case err := <-t.exited:
+		case err := <-abort:
 			return err
 		case <-ctx.Done():
 			if parent.Err() != nil {
@@ -395,6 +439,8 @@ func (t *Topology) Exited() <-chan error { return t.exited }
 
 // PIDs are the children's process (and process group) ids.
 func (t *Topology) PIDs() []int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	var pids []int
 	for _, c := range t.children {
 		pids = append(pids, c.cmd.Process.Pid)
@@ -402,29 +448,83 @@ func (t *Topology) PIDs() []int {
 	return pids
 }
 
-// Signal sends sig to a child's process group, e.g. SIGTERM to "app2".
-func (t *Topology) Signal(name string, sig syscall.Signal) error {
-	for _, c := range t.children {
+// child is the named child and its index in t.children.
+func (t *Topology) child(name string) (*child, int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, c := range t.children {
 		if c.name == name {
-			return syscall.Kill(-c.cmd.Process.Pid, sig)
+			return c, i, nil
 		}
 	}
-	return fmt.Errorf("local: no process named %q", name)
+	return nil, -1, fmt.Errorf("local: no process named %q", name)
+}
+
+// Signal sends sig to a child's process group, e.g. SIGTERM to "app2".
+func (t *Topology) Signal(name string, sig syscall.Signal) error {
+	c, _, err := t.child(name)
+	if err != nil {
+		return err
+	}
+	return syscall.Kill(-c.cmd.Process.Pid, sig)
 }
 
 // Wait waits until the named child has exited, or ctx ends.
 func (t *Topology) Wait(ctx context.Context, name string) error {
-	for _, c := range t.children {
-		if c.name == name {
-			select {
-			case <-c.done:
-				return nil
-			case <-ctx.Done():
-				return fmt.Errorf("local: %s still running: %w", name, ctx.Err())
+	c, _, err := t.child(name)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("local: %s still running: %w", name, ctx.Err())
+	}
+}
+
+// Restart stops the named process if it still runs (SIGTERM, SIGKILL after
+// stopGrace), starts it again with the same command, address and
+// environment, and returns once it is ready: its peers, the balancer or the
+// gateway find it where it was. The rehearsal goes on meanwhile; a process
+// that exited does not end it while others of its group run.
+func (t *Topology) Restart(ctx context.Context, name string) error {
+	old, i, err := t.child(name)
+	if err != nil {
+		return err
+	}
+	if name == "nginx" {
+		return fmt.Errorf("local: nginx is the rehearsal's front; it is not restarted")
+	}
+	stopAll([]*child{old})
+	c, err := t.spawn(old.process, func(c *child) { t.children[i] = c })
+	if err != nil {
+		return err
+	}
+	t.updatePIDs()
+	fmt.Fprintf(t.log, "[local] %s restarted (pid %d)\n", name, c.cmd.Process.Pid)
+	if c.ready == "" {
+		return nil
+	}
+	died := make(chan error, 1)
+	go func() {
+		<-c.done
+		died <- fmt.Errorf("local: %s exited while restarting: %v", name, c.err)
+	}()
+	return t.waitReady(ctx, 60*time.Second, []string{c.ready}, died)
+}
+
+// updatePIDs points every Instance at its current process.
+func (t *Topology) updatePIDs() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range t.Instances {
+		for _, c := range t.children {
+			if c.name == t.Instances[i].Name {
+				t.Instances[i].PID = c.cmd.Process.Pid
 			}
 		}
 	}
-	return fmt.Errorf("local: no process named %q", name)
 }
 
 // stopGrace is how long a process gets after SIGTERM: longer than the app's
@@ -439,9 +539,10 @@ func (t *Topology) Stop() error {
 	t.stopOnce.Do(func() {
 		t.mu.Lock()
 		t.stopping = true
+		children := append([]*child{}, t.children...)
 		t.mu.Unlock()
 		var front, rest []*child
-		for _, c := range t.children {
+		for _, c := range children {
 			if c.name == "nginx" {
 				front = append(front, c)
 			} else {

@@ -4,13 +4,16 @@
 //
 //	go run ./infra/cmd/local --objective 1 --binary ./bin/bookstore
 //	go run ./infra/cmd/local --objective 2 --binary ./bin/bookstore
+//	go run ./infra/cmd/local --objective 3 --binary ./bin/bookstore
 //
 // Ports come from LOCAL_HTTPS_PORT (8443) and LOCAL_HTTP_PORT (8081).
 // Objective 1's app uses SQLite in a temporary directory, or the MariaDB/MySQL
 // server at 127.0.0.1:3306 with --db mariadb (or LOCAL_DB=mariadb).
 // Objective 2's three instances share a fresh database created on the server
 // named by --mysql (LOCAL_MYSQL_DSN, default the local MariaDB as root) and
-// dropped on exit.
+// dropped on exit. Objective 3's services (auth, catalog, purchase) behind
+// the gateway get a fresh database each on that server, dropped on exit, or
+// a SQLite file each when no server answers there.
 package main
 
 import (
@@ -32,10 +35,10 @@ import (
 )
 
 func main() {
-	objective := flag.Int("objective", 1, "objective to rehearse (1 or 2)")
+	objective := flag.Int("objective", 1, "objective to rehearse (1, 2 or 3)")
 	binary := flag.String("binary", "./bin/bookstore", "the bookstore binary")
 	db := flag.String("db", envOr("LOCAL_DB", "sqlite"), "objective 1: sqlite, or mariadb for the server at 127.0.0.1:3306")
-	mysqlServer := flag.String("mysql", envOr("LOCAL_MYSQL_DSN", local.DefaultMySQLServer), "objective 2: the MySQL server (mysql://USER:PASS@HOST:PORT/) to create the shared database on")
+	mysqlServer := flag.String("mysql", envOr("LOCAL_MYSQL_DSN", local.DefaultMySQLServer), "objectives 2 and 3: the MySQL server (mysql://USER:PASS@HOST:PORT/) to create the databases on")
 	keep := flag.Bool("keep", false, "keep the temporary directory (database, uploads) on exit")
 	flag.Parse()
 	if err := run(*objective, *binary, *db, *mysqlServer, *keep); err != nil {
@@ -97,13 +100,21 @@ func run(objective int, binary, db, mysqlServer string, keep bool) error {
 // then what an operator needs to poke at the topology.
 func printReady(w io.Writer, topo *local.Topology) {
 	fmt.Fprintf(w, "ready: %s\n", topo.URL)
-	if len(topo.Instances) > 1 {
+	if topo.GatewayURL != "" {
+		for _, in := range topo.Instances {
+			fmt.Fprintf(w, "  service %s: %s (pid %d)\n", in.Name, in.URL, in.PID)
+		}
+		fmt.Fprintf(w, "  gateway: %s (routes each path to its service; /internal/ is not reachable through it)\n", topo.GatewayURL)
+	} else if len(topo.Instances) > 1 {
 		for _, in := range topo.Instances {
 			fmt.Fprintf(w, "  instance %s: %s (pid %d; kill it, the balancer moves on)\n", in.Name, in.URL, in.PID)
 		}
 	}
 	if topo.BalancerURL != "" {
 		fmt.Fprintf(w, "  balancer: %s (X-Upstream-Addr says which instance answered)\n", topo.BalancerURL)
+	}
+	if topo.Storage != "" {
+		fmt.Fprintf(w, "  storage: %s\n", topo.Storage)
 	}
 	if topo.Database != "" {
 		fmt.Fprintf(w, "  database: %s (created for this run, dropped on exit)\n", topo.Database)

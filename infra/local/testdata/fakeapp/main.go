@@ -1,4 +1,4 @@
-// Command fakeapp stands in for `bookstore serve` in the local rehearsal's
+// Command fakeapp stands in for `bookstore serve` (and the services) in the local rehearsal's
 // tests while the real binary cannot be built: it honours the same contract
 // (BOOKSTORE_ADDR, /healthz, /readyz) and echoes what the proxy forwarded.
 package main
@@ -8,12 +8,15 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 )
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		log.Fatal("usage: fakeapp serve")
+	// serve is the monolith; auth, catalog and purchase objective 3's
+	// services, all with the same contract here.
+	if len(os.Args) < 2 || !slices.Contains([]string{"serve", "auth", "catalog", "purchase"}, os.Args[1]) {
+		log.Fatal("usage: fakeapp serve|auth|catalog|purchase")
 	}
 	mux := http.NewServeMux()
 	ok := func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }
