@@ -209,3 +209,64 @@ func TestObjective2WithoutMariaDBSaysSoInOneLine(t *testing.T) {
 		t.Errorf("want one line saying MariaDB is not reachable, got %q", msg)
 	}
 }
+
+// Objective 3 prints the three services, the gateway and where their
+// databases live (one per service, created for the run), and on SIGTERM
+// stops the services and NGINX and drops those databases.
+func TestObjective3PrintsTheServicesAndStopsEverything(t *testing.T) {
+	testenv.MySQL(t) // skips, or fails under CI, without a server
+	server, err := url.Parse(os.Getenv("BOOKSTORE_TEST_MYSQL_DSN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.Path = "/"
+	s := startLocal(t, []string{"LOCAL_MYSQL_DSN=" + server.String()}, "--objective", "3")
+	if !strings.HasPrefix(s.output[0], "ready: https://objective3.localhost:") {
+		t.Errorf("ready line %q", s.output[0])
+	}
+	services, gateway := map[string]bool{}, ""
+	var databases []string
+	for _, line := range s.output {
+		line = strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(line, "service "); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			services[name] = true
+		}
+		if rest, ok := strings.CutPrefix(line, "gateway: "); ok {
+			gateway, _, _ = strings.Cut(rest, " ")
+		}
+		if rest, ok := strings.CutPrefix(line, "storage: MariaDB/MySQL at "); ok {
+			_, list, _ := strings.Cut(rest, "databases ")
+			list, _, _ = strings.Cut(list, " (")
+			databases = strings.Split(list, ", ")
+		}
+	}
+	if len(services) != 3 || !services["auth"] || !services["catalog"] || !services["purchase"] ||
+		!strings.HasPrefix(gateway, "http://127.0.0.1:") || len(databases) != 3 {
+		t.Fatalf("want auth, catalog, purchase, the gateway and three databases named, got:\n%s", strings.Join(s.output, "\n"))
+	}
+	mysql := testenv.Tool(t, "mysql", "mariadb")
+	exists := func(db string) bool {
+		out, err := exec.Command(mysql, "-h"+server.Hostname(), "-P"+server.Port(), "-u"+server.User.Username(), "-N", "-e",
+			"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '"+db+"'").CombinedOutput()
+		if err != nil {
+			t.Fatalf("mysql: %v %s", err, out)
+		}
+		return strings.TrimSpace(string(out)) != "0"
+	}
+	for _, db := range databases {
+		if !exists(db) {
+			t.Errorf("database %s was named but does not exist", db)
+		}
+	}
+	kids := childrenOf(s.cmd.Process.Pid)
+	if len(kids) != 4 {
+		t.Fatalf("want three services and nginx as children, found %v", kids)
+	}
+	s.terminate(t, kids)
+	for _, db := range databases {
+		if exists(db) {
+			t.Errorf("database %s survived the command", db)
+		}
+	}
+}
