@@ -70,6 +70,16 @@ type Service interface {
 	EnsureAdmin(ctx context.Context, name, email, password string) (User, error)
 }
 
+// OnlineAuthenticator is implemented by identity clients that verify tokens
+// offline (the services' signed tokens, refused after a logout once the
+// revocation list is next polled) and can also ask the issuer at once. The
+// web adapter asks the issuer for requests that change something, so a
+// signed-out token never changes anything, even on an instance whose list
+// has not caught up; reads rely on the offline check alone.
+type OnlineAuthenticator interface {
+	AuthenticateOnline(ctx context.Context, token string) (User, error)
+}
+
 // Renewer is implemented by identity services whose tokens are short-lived
 // (the microservices' signed tokens), so the web adapter can keep a browser
 // signed in by swapping its cookie for a fresh token before the old one

@@ -25,8 +25,9 @@ type AuthClient struct {
 }
 
 var (
-	_ auth.Service = (*AuthClient)(nil)
-	_ auth.Renewer = (*AuthClient)(nil)
+	_ auth.Service             = (*AuthClient)(nil)
+	_ auth.Renewer             = (*AuthClient)(nil)
+	_ auth.OnlineAuthenticator = (*AuthClient)(nil)
 )
 
 // NewAuthClient returns a client of the auth service that authenticates
@@ -93,6 +94,17 @@ func (a *AuthClient) Authenticate(ctx context.Context, token string) (auth.User,
 	return a.local.Authenticate(ctx, token)
 }
 
+// AuthenticateOnline asks the auth service whether the token's session still
+// lives (after checking it locally, so junk never costs a call).
+func (a *AuthClient) AuthenticateOnline(ctx context.Context, token string) (auth.User, error) {
+	if _, err := a.local.Authenticate(ctx, token); err != nil {
+		return auth.User{}, err
+	}
+	var u auth.User
+	err := a.c.Call(ctx, "auth.authenticate", nobody, wireToken{token}, &u, rpc.Retry)
+	return u, err
+}
+
 func (a *AuthClient) TokenLifetime(token string) (time.Time, time.Time, bool) {
 	return a.local.TokenLifetime(token)
 }
@@ -146,6 +158,9 @@ func ServeAuth(s *rpc.Server, svc AuthBackend) {
 	})
 	rpc.Handle(s, "auth.login", func(ctx context.Context, _ bookstore.Caller, in wireLogin) (auth.Session, error) {
 		return svc.Login(ctx, auth.LoginInput(in))
+	})
+	rpc.Handle(s, "auth.authenticate", func(ctx context.Context, _ bookstore.Caller, in wireToken) (auth.User, error) {
+		return svc.Authenticate(ctx, in.Token)
 	})
 	rpc.Handle(s, "auth.logout", func(ctx context.Context, _ bookstore.Caller, in wireToken) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.Logout(ctx, in.Token)

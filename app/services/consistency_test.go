@@ -123,6 +123,11 @@ func TestLogoutIsHonouredByEveryService(t *testing.T) {
 	if st, out := user.do("POST", "/api/v1/auth/logout", nil); st != http.StatusNoContent {
 		t.Fatalf("logout: %d %v", st, out)
 	}
+	// Changing anything asks auth, so it is refused at once everywhere.
+	if st, out := catalog.do("POST", "/api/v1/books", map[string]any{"title": "After logout", "price_cents": 1, "stock": 1}); st != http.StatusUnauthorized {
+		t.Fatalf("create a book via catalog right after logout: %d %v", st, out)
+	}
+	// Reads are verified offline and follow within one poll of the list.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, _ := catalog.do("GET", "/api/v1/auth/me", nil)

@@ -24,7 +24,6 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !needsSession(c.Path()) {
 			return next(c)
 		}
-		ctx := c.Request().Context()
 		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
 			scheme, token, _ := strings.Cut(h, " ")
 			token = strings.TrimSpace(token)
@@ -34,7 +33,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				return next(c)
 			}
-			u, err := s.deps.Auth.Authenticate(ctx, token)
+			u, err := s.authenticateToken(c, token)
 			if err != nil {
 				if isAPI(c) || bookstore.ErrorCode(err) != bookstore.EUNAUTHORIZED {
 					return err
@@ -49,7 +48,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || ck.Value == "" {
 			return next(c)
 		}
-		u, err := s.deps.Auth.Authenticate(ctx, ck.Value)
+		u, err := s.authenticateToken(c, ck.Value)
 		switch {
 		case err == nil:
 			webctx.SetUser(c, u, ck.Value)
@@ -61,6 +60,17 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// authenticateToken checks a token offline for safe requests and, where the
+// identity service can (auth.OnlineAuthenticator), with the issuer for
+// requests that change state.
+func (s *Server) authenticateToken(c echo.Context, token string) (auth.User, error) {
+	ctx := c.Request().Context()
+	if online, ok := s.deps.Auth.(auth.OnlineAuthenticator); ok && !safeMethod(c.Request().Method) {
+		return online.AuthenticateOnline(ctx, token)
+	}
+	return s.deps.Auth.Authenticate(ctx, token)
 }
 
 // renewSession keeps an active browser signed in where tokens are
