@@ -31,7 +31,9 @@ type Gateway struct {
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds a response; default 60s.
 	ReadTimeout time.Duration
-	// MaxBodySize bounds request bodies (cover uploads); default "3m".
+	// MaxBodySize bounds request bodies; default "10m", well above the
+	// app's own limits (2 MiB covers), so the services judge uploads and
+	// answer in their format; beyond it the gateway answers JSON 413 itself.
 	MaxBodySize string
 }
 
@@ -71,7 +73,7 @@ func (g Gateway) withDefaults() Gateway {
 		g.ReadTimeout = 60 * time.Second
 	}
 	if g.MaxBodySize == "" {
-		g.MaxBodySize = "3m"
+		g.MaxBodySize = "10m"
 	}
 	return g
 }

@@ -158,3 +158,34 @@ func TestStackGatewayConfIsRendered(t *testing.T) {
 	file := filepath.Join("..", "objective3", "stack", "gateway.conf")
 	nginxtest.Golden(t, file, want)
 }
+
+// Uploads over the app's limit but under the gateway's reach the service,
+// which answers in its own format; bodies past the gateway's limit get a
+// JSON 413 from the gateway, never NGINX's HTML page.
+func TestGatewayLeavesUploadLimitsToTheServices(t *testing.T) {
+	catalog := service(t, "catalog")
+	other := service(t, "other")
+	listen := nginxtest.FreeAddr(t)
+	host := strings.TrimPrefix(other.URL, "http://")
+	conf, err := nginx.RenderGateway(nginx.Gateway{Listen: listen, Auth: []string{host},
+		Catalog: []string{strings.TrimPrefix(catalog.URL, "http://")}, Purchase: []string{host}, MaxBodySize: "4m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxtest.Run(t, conf, listen)
+	post := func(size int) *http.Response {
+		res, err := http.Post("http://"+listen+"/api/v1/books/1/cover", "application/octet-stream", strings.NewReader(strings.Repeat("x", size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if res := post(3 << 20); res.Header.Get("X-Service") != "catalog" {
+		t.Errorf("a 3 MiB upload was stopped at the gateway (%d) instead of reaching the catalog", res.StatusCode)
+	}
+	res := post(5 << 20)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || res.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("past the gateway's limit: %d %q, want 413 JSON", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
