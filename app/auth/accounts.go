@@ -25,7 +25,7 @@ const MinPasswordLength = 8
 type Options struct {
 	SessionTTL time.Duration    // default 7 days
 	BcryptCost int              // default bcrypt.DefaultCost; tests lower it
-	Limiter    *LoginLimiter    // default NewLoginLimiter(DefaultLimits)
+	Limiter    Limiter          // default NewLoginLimiter(DefaultLimits), in memory
 	Now        func() time.Time // default time.Now, always used in UTC
 }
 
@@ -34,7 +34,7 @@ type Accounts struct {
 	store   Store
 	ttl     time.Duration
 	cost    int
-	limiter *LoginLimiter
+	limiter Limiter
 	now     func() time.Time
 
 	dummyOnce sync.Once
@@ -119,7 +119,11 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	keys := []string{"email:" + email, "addr:" + in.RemoteAddr}
 	now := a.clock()
-	if !a.limiter.Allow(now, keys...) {
+	allowed, err := a.limiter.Allow(ctx, now, keys...)
+	if err != nil {
+		return Session{}, fmt.Errorf("login %s: failed-login limit: %w", email, err)
+	}
+	if !allowed {
 		return Session{}, bookstore.Errorf(bookstore.ETOOMANY, "too many failed logins; try again later")
 	}
 	wrong := bookstore.Errorf(bookstore.EUNAUTHORIZED, "wrong e-mail or password")
@@ -127,16 +131,16 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if bookstore.ErrorCode(err) == bookstore.ENOTFOUND {
 		// Spend the same time as a real comparison so timing does not reveal accounts.
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(in.Password))
-		a.limiter.Fail(now, keys...)
-		return Session{}, wrong
+		return Session{}, a.failed(ctx, now, keys, wrong)
 	} else if err != nil {
 		return Session{}, fmt.Errorf("login %s: %w", email, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
-		a.limiter.Fail(now, keys...)
-		return Session{}, wrong
+		return Session{}, a.failed(ctx, now, keys, wrong)
 	}
-	a.limiter.Reset("email:" + email)
+	if err := a.limiter.Reset(ctx, "email:"+email); err != nil {
+		return Session{}, fmt.Errorf("login %s: reset failed-login count: %w", email, err)
+	}
 	token, err := newToken()
 	if err != nil {
 		return Session{}, err
@@ -151,6 +155,15 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 // dummyHash is a bcrypt hash of a fixed string, compared against when the
 // account does not exist. It uses the configured cost: a hash of another cost
 // would take a different time and so reveal which accounts exist.
+// failed records a failed attempt and answers with wrong; a failure that
+// cannot be recorded is an error rather than a free guess.
+func (a *Accounts) failed(ctx context.Context, now time.Time, keys []string, wrong error) error {
+	if err := a.limiter.Fail(ctx, now, keys...); err != nil {
+		return fmt.Errorf("record failed login: %w", err)
+	}
+	return wrong
+}
+
 func (a *Accounts) dummyHash() []byte {
 	a.dummyOnce.Do(func() {
 		a.dummy, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password-at-all"), a.cost)

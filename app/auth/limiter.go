@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"time"
@@ -16,9 +17,27 @@ type Limits struct {
 // DefaultLimits: 5 failures per account and 20 per address in 15 minutes.
 var DefaultLimits = Limits{PerAccount: 5, PerAddress: 20, Window: 15 * time.Minute}
 
-// LoginLimiter counts failed logins in fixed windows. It is per process: with
-// several instances an attacker gets at most N× the budget, still far too
-// little for guessing, and nothing needs to be shared.
+// Max is the failure budget of a key: an address's or an account's.
+func (l Limits) Max(key string) int {
+	if strings.HasPrefix(key, "addr:") { // also "addr:" alone, an unknown address
+		return l.PerAddress
+	}
+	return l.PerAccount
+}
+
+// Limiter counts failed logins per key in fixed windows. The store's is
+// shared by every instance through the database (the monolith's and the auth
+// service's); LoginLimiter keeps them in memory, for tests and tools.
+type Limiter interface {
+	// Allow reports whether every key is still under its limit at now.
+	Allow(ctx context.Context, now time.Time, keys ...string) (bool, error)
+	// Fail records a failed attempt against every key.
+	Fail(ctx context.Context, now time.Time, keys ...string) error
+	// Reset forgets the failures of key, after a successful login.
+	Reset(ctx context.Context, key string) error
+}
+
+// LoginLimiter is a Limiter in this process's memory.
 type LoginLimiter struct {
 	limits Limits
 	mu     sync.Mutex
@@ -35,28 +54,23 @@ func NewLoginLimiter(l Limits) *LoginLimiter {
 	return &LoginLimiter{limits: l, fails: make(map[string]window)}
 }
 
-func (l *LoginLimiter) max(key string) int {
-	if strings.HasPrefix(key, "addr:") { // also "addr:" alone, an unknown address
-		return l.limits.PerAddress
-	}
-	return l.limits.PerAccount
-}
+var _ Limiter = (*LoginLimiter)(nil)
 
 // Allow reports whether every key is still under its limit at now.
-func (l *LoginLimiter) Allow(now time.Time, keys ...string) bool {
+func (l *LoginLimiter) Allow(_ context.Context, now time.Time, keys ...string) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
 		w, ok := l.fails[k]
-		if ok && now.Sub(w.start) < l.limits.Window && w.count >= l.max(k) {
-			return false
+		if ok && now.Sub(w.start) < l.limits.Window && w.count >= l.limits.Max(k) {
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // Fail records a failed attempt against every key.
-func (l *LoginLimiter) Fail(now time.Time, keys ...string) {
+func (l *LoginLimiter) Fail(_ context.Context, now time.Time, keys ...string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.fails) > 100_000 { // bound memory under a spray of addresses
@@ -74,11 +88,13 @@ func (l *LoginLimiter) Fail(now time.Time, keys ...string) {
 		w.count++
 		l.fails[k] = w
 	}
+	return nil
 }
 
 // Reset forgets the failures of key, after a successful login.
-func (l *LoginLimiter) Reset(key string) {
+func (l *LoginLimiter) Reset(_ context.Context, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.fails, key)
+	return nil
 }

@@ -34,6 +34,7 @@ type App struct {
 	Catalog  *catalog.Catalog
 	Purchase *purchase.Checkout
 	sessions auth.Store
+	limiter  *store.LoginLimiter
 
 	closeOnce sync.Once
 	closeErr  error
@@ -71,7 +72,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		return nil, err
 	}
 	authStore := store.NewAuthStore(db)
-	accounts := auth.New(authStore, auth.Options{BcryptCost: cfg.BcryptCost})
+	limiter := store.NewLoginLimiter(db, auth.DefaultLimits)
+	accounts := auth.New(authStore, auth.Options{BcryptCost: cfg.BcryptCost, Limiter: limiter})
 	books := catalog.New(store.NewCatalogStore(db), covers)
 	// The catalog is the purchase module's Inventory in-process; the
 	// purchase service will get an HTTP client of the catalog instead.
@@ -91,7 +93,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 			log.Info("demo data seeded", "books", n)
 		}
 	}
-	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore}
+	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore, limiter: limiter}
 	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, web.Deps{
 		Auth: accounts, Catalog: books, Purchase: checkout,
 		Ready: db.Ping, DB: db.SQL(), CoversDir: covers.Path(), Logger: log,
@@ -129,11 +131,15 @@ var SessionSweepInterval = time.Hour
 // ReconcileInterval is how often pending stock reservations are reconciled.
 var ReconcileInterval = time.Minute
 
-// sweepSessions deletes expired sessions. Several instances may sweep at
-// once; the deletes are idempotent.
+// sweepSessions deletes expired sessions and failed-login counts whose
+// window passed. Several instances may sweep at once; the deletes are
+// idempotent.
 func (a *App) sweepSessions(ctx context.Context) {
 	if err := a.sessions.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 		a.log.Warn("delete expired sessions", "err", err)
+	}
+	if err := a.limiter.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		a.log.Warn("delete old failed-login counts", "err", err)
 	}
 }
 

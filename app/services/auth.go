@@ -34,7 +34,8 @@ func (p *Process) wireAuth(ctx context.Context) (web.Deps, error) {
 		return web.Deps{}, err
 	}
 	users := store.NewAuthStore(p.db)
-	accounts := auth.New(users, auth.Options{BcryptCost: p.cfg.BcryptCost})
+	limiter := store.NewLoginLimiter(p.db, auth.DefaultLimits) // shared by the replicas
+	accounts := auth.New(users, auth.Options{BcryptCost: p.cfg.BcryptCost, Limiter: limiter})
 	signed := token.NewAccounts(accounts, issuer)
 
 	admin, err := signed.EnsureAdmin(ctx, "Administrator", p.cfg.AdminEmail, p.cfg.AdminPassword)
@@ -50,6 +51,9 @@ func (p *Process) wireAuth(ctx context.Context) (web.Deps, error) {
 		}
 		if err := accounts.SweepRevocations(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("delete expired revocations", "err", err)
+		}
+		if err := limiter.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			p.log.Warn("delete old failed-login counts", "err", err)
 		}
 	}))
 	return web.Deps{

@@ -14,7 +14,7 @@ import (
 // so the modules can later live in separate databases, and deleting a book
 // leaves the purchases (which copied title and price) intact.
 
-// AuthModule owns users and sessions.
+// AuthModule owns users, sessions, revoked_sessions and login_failures.
 var AuthModule = Module{Name: "auth", Migrations: []Migration{
 	{Version: 1, Name: "create users and sessions", Up: func(tx *gorm.DB, d string) error {
 		return run(tx, d,
@@ -53,6 +53,17 @@ var AuthModule = Module{Name: "auth", Migrations: []Migration{
 			return err
 		}
 		return createIndex(tx, "revoked_sessions", "idx_revoked_sessions_expires_at", "expires_at")
+	}},
+	// Failed logins per account and per address, shared by every instance.
+	{Version: 4, Name: "create login_failures", Up: func(tx *gorm.DB, d string) error {
+		if err := run(tx, d, `CREATE TABLE IF NOT EXISTS login_failures (
+				limit_key VARCHAR(300) NOT NULL PRIMARY KEY,
+				failures INT NOT NULL,
+				window_start {{time}} NOT NULL
+			){{opts}}`); err != nil {
+			return err
+		}
+		return createIndex(tx, "login_failures", "idx_login_failures_window_start", "window_start")
 	}},
 }}
 
