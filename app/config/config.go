@@ -36,6 +36,12 @@ type Config struct {
 	DrainDelay      time.Duration  // BOOKSTORE_DRAIN_DELAY: /readyz answers 503 this long before the listener closes
 	BcryptCost      int            // BOOKSTORE_BCRYPT_COST: 0 means bcrypt's default
 	HTTPSOnly       bool           // BOOKSTORE_HTTPS_ONLY: browsers only reach the store over HTTPS (cookies always Secure)
+	// ReconcileInterval and ReconcileAfter: how often reservations a crash
+	// left pending are repaired, and how old they must be first
+	// (BOOKSTORE_RECONCILE_INTERVAL, default 1m; BOOKSTORE_RECONCILE_AFTER,
+	// default 2m, longer than any purchase request may take).
+	ReconcileInterval time.Duration
+	ReconcileAfter    time.Duration
 
 	// Role is which process this is: the monolith, or one service.
 	Role Role
@@ -57,6 +63,9 @@ const (
 	// DefaultDrainDelay gives load balancers time to see /readyz fail and
 	// stop sending new requests before the listener closes.
 	DefaultDrainDelay = 5 * time.Second
+	// DefaultReconcileInterval and DefaultReconcileAfter: see Config.
+	DefaultReconcileInterval = time.Minute
+	DefaultReconcileAfter    = 2 * time.Minute
 )
 
 // DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.
@@ -64,6 +73,18 @@ var DefaultTrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"),
 
 // Production reports whether BOOKSTORE_ENV=production.
 func (c Config) Production() bool { return c.Env == "production" }
+
+// Reconciling returns the reconciler's interval and age, defaults for zeros.
+func (c Config) Reconciling() (interval, after time.Duration) {
+	interval, after = c.ReconcileInterval, c.ReconcileAfter
+	if interval == 0 {
+		interval = DefaultReconcileInterval
+	}
+	if after == 0 {
+		after = DefaultReconcileAfter
+	}
+	return interval, after
+}
 
 // SQLite reports whether the database is the embedded SQLite.
 func (c Config) SQLite() bool { return strings.HasPrefix(c.DBDSN, "sqlite:") }
@@ -94,6 +115,8 @@ func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
 	dev := c.SQLite() && !c.Production()
 	c.SeedDemo = r.boolean("BOOKSTORE_SEED_DEMO", false)
 	c.HTTPSOnly = r.boolean("BOOKSTORE_HTTPS_ONLY", false)
+	c.ReconcileInterval = r.duration("BOOKSTORE_RECONCILE_INTERVAL", DefaultReconcileInterval)
+	c.ReconcileAfter = r.duration("BOOKSTORE_RECONCILE_AFTER", DefaultReconcileAfter)
 	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
 	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
 	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
@@ -162,6 +185,13 @@ func (c Config) validate() []error {
 	}
 	if c.DrainDelay < 0 {
 		bad("BOOKSTORE_DRAIN_DELAY must not be negative")
+	}
+	// Zero (a Config built in code) takes the defaults.
+	if c.ReconcileInterval != 0 && c.ReconcileInterval < time.Second {
+		bad("BOOKSTORE_RECONCILE_INTERVAL must be at least 1s")
+	}
+	if c.ReconcileAfter != 0 && c.ReconcileAfter < time.Second {
+		bad("BOOKSTORE_RECONCILE_AFTER must be at least 1s")
 	}
 	errs = append(errs, c.Services.validate(c.Role)...)
 	return errs

@@ -89,3 +89,20 @@ func TestConfigWithoutRoleIsTheMonolith(t *testing.T) {
 		t.Fatalf("Validate() = %v", err)
 	}
 }
+
+func TestReconcilerSettings(t *testing.T) {
+	c, err := config.FromLookup(lookup(map[string]string{"BOOKSTORE_RECONCILE_INTERVAL": "2s", "BOOKSTORE_RECONCILE_AFTER": "5s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if every, after := c.Reconciling(); every != 2*time.Second || after != 5*time.Second {
+		t.Fatalf("Reconciling() = %s, %s", every, after)
+	}
+	if every, after := (config.Config{}).Reconciling(); every != config.DefaultReconcileInterval || after != config.DefaultReconcileAfter {
+		t.Fatalf("defaults = %s, %s", every, after)
+	}
+	_, err = config.FromLookup(lookup(map[string]string{"BOOKSTORE_RECONCILE_AFTER": "10ms"}))
+	if err == nil || !strings.Contains(err.Error(), "BOOKSTORE_RECONCILE_AFTER") {
+		t.Fatalf("10ms: %v", err)
+	}
+}

@@ -78,6 +78,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	// The catalog is the purchase module's Inventory in-process; the
 	// purchase service will get an HTTP client of the catalog instead.
 	checkout := purchase.New(store.NewPurchaseStore(db), books, purchase.NewSimulatedProcessor())
+	_, reconcileAfter := cfg.Reconciling()
+	checkout.SetReconcileAfter(reconcileAfter)
 
 	admin, err := accounts.EnsureAdmin(ctx, "Administrator", cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
@@ -114,12 +116,13 @@ func (a *App) SetDraining() { a.web.SetDraining() }
 // gracefully (see package serve) and closes the database. Meanwhile expired
 // sessions are swept and reservations a crash left pending are reconciled.
 func (a *App) Serve(ctx context.Context, l net.Listener) error {
+	reconcileEvery, _ := a.cfg.Reconciling()
 	return serve.Run(ctx, l, serve.Options{
 		Handler: a.Handler(), Log: a.log, DrainDelay: a.cfg.DrainDelay, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		SetDraining: a.SetDraining, Close: a.Close,
 		Background: []func(context.Context){
 			serve.Every(SessionSweepInterval, a.sweepSessions),
-			serve.Every(ReconcileInterval, a.reconcile),
+			serve.Every(reconcileEvery, a.reconcile),
 		},
 	})
 }
@@ -127,9 +130,6 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 // SessionSweepInterval is how often expired sessions are deleted. They are
 // refused anyway once expired; sweeping only keeps the table small.
 var SessionSweepInterval = time.Hour
-
-// ReconcileInterval is how often pending stock reservations are reconciled.
-var ReconcileInterval = time.Minute
 
 // sweepSessions deletes expired sessions and failed-login counts whose
 // window passed. Several instances may sweep at once; the deletes are

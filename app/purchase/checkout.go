@@ -25,6 +25,8 @@ type Checkout struct {
 	inventory Inventory
 	processor Processor
 	now       func() time.Time
+	// reconcileAfter: see SetReconcileAfter; 0 means ReconcileAfter.
+	reconcileAfter time.Duration
 }
 
 var _ Service = (*Checkout)(nil)

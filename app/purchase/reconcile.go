@@ -10,9 +10,14 @@ import (
 )
 
 // ReconcileAfter is how old a pending reservation must be before Reconcile
-// touches it: far longer than any Buy may take (requests time out within a
-// minute), so a purchase still being recorded is never given up.
+// touches it, unless SetReconcileAfter says otherwise: far longer than any
+// Buy may take (requests time out within a minute), so a purchase still
+// being recorded is never given up.
 const ReconcileAfter = 2 * time.Minute
+
+// SetReconcileAfter changes how old a pending reservation must be before
+// Reconcile touches it (rehearsals shorten it to watch a repair happen).
+func (c *Checkout) SetReconcileAfter(d time.Duration) { c.reconcileAfter = d }
 
 // ReleaseWindow is how far back Reconcile gives the stock of cancelled
 // purchases back again, in case Cancel stopped between its two steps.
@@ -46,7 +51,11 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 			errs = append(errs, fmt.Errorf("release reservation of cancelled purchase %d: %w", p.ID, err))
 		}
 	}
-	pending, err := c.inventory.PendingReservations(ctx, now.Add(-ReconcileAfter), 0)
+	after := c.reconcileAfter
+	if after <= 0 {
+		after = ReconcileAfter
+	}
+	pending, err := c.inventory.PendingReservations(ctx, now.Add(-after), 0)
 	if err != nil {
 		errs = append(errs, err)
 		return done, fmt.Errorf("reconcile: %w", errors.Join(errs...))

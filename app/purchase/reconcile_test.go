@@ -137,3 +137,19 @@ func TestBuyWhoseReservationWasReleasedMeanwhileIsCancelled(t *testing.T) {
 		t.Fatalf("purchases = %+v, want one cancelled", ps)
 	}
 }
+
+func TestReconcileAfterCanBeShortened(t *testing.T) {
+	e := newEnv(0)
+	e.co.SetReconcileAfter(10 * time.Second)
+	if _, err := e.inv.ReserveStock(ctx, "crashed-buy", book.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	e.later(9 * time.Second)
+	if done, _ := e.co.Reconcile(ctx); done.Released != 0 {
+		t.Fatal("released before the shortened age")
+	}
+	e.later(11 * time.Second)
+	if done, err := e.co.Reconcile(ctx); err != nil || done.Released != 1 {
+		t.Fatalf("Reconcile = %+v, %v; want 1 released past the shortened age", done, err)
+	}
+}

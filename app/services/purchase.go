@@ -2,7 +2,6 @@ package services
 
 import (
 	"context"
-	"time"
 
 	"github.com/tet-bookstore/bookstore/app/purchase"
 	"github.com/tet-bookstore/bookstore/app/remote"
@@ -10,10 +9,6 @@ import (
 	"github.com/tet-bookstore/bookstore/app/store"
 	"github.com/tet-bookstore/bookstore/app/web"
 )
-
-// ReconcileInterval is how often reservations a crash left pending are
-// completed or released.
-var ReconcileInterval = time.Minute
 
 // wirePurchase: purchases, payments and deliveries live here; stock is
 // reserved in the catalog service, over HTTP, idempotently per purchase.
@@ -25,7 +20,9 @@ func (p *Process) wirePurchase(ctx context.Context) (web.Deps, error) {
 	inventory := remote.NewCatalogClient(p.client("catalog", p.cfg.Services.CatalogURL))
 	checkout := purchase.New(store.NewPurchaseStore(p.db), inventory, purchase.NewSimulatedProcessor())
 	remote.ServePurchase(p.internal, checkout)
-	p.background = append(p.background, serve.Every(ReconcileInterval, func(ctx context.Context) {
+	every, after := p.cfg.Reconciling()
+	checkout.SetReconcileAfter(after)
+	p.background = append(p.background, serve.Every(every, func(ctx context.Context) {
 		done, err := checkout.Reconcile(ctx)
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("reconcile stock reservations", "err", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -156,9 +157,9 @@ func (l *buyLoad) count(from time.Time, status int) int {
 //	pending without a purchase = initial stock
 //
 // A pending reservation without a purchase is what a reserve the catalog
-// committed just before dying leaves; the reconciler (every minute, for
-// reservations older than 2 minutes) gives it back, and this test does
-// not wait for that.
+// committed just before dying leaves. The reconciler (here every second,
+// for reservations pending 3 s) then repairs it: once it has run, no
+// reservation is pending and stock + live units = initial exactly.
 func testCatalogKilled(t *testing.T, topo *local.Topology, services map[string]local.Instance, gateway apiClient) {
 	seller, _ := gateway.signUp(t, "sellerkill")
 	var b apiBook
@@ -219,6 +220,17 @@ func testCatalogKilled(t *testing.T, topo *local.Topology, services map[string]l
 
 	created := checkAttempts(t, l.attempts, kill, back)
 	checkKillConsistency(t, services, b.ID, killStock, created)
+	catalogDB := openDB(t, services["catalog"].DBDSN)
+	waitFor(t, 30*time.Second, "the reconciler to settle every pending reservation", func() bool {
+		var n int
+		if err := catalogDB.QueryRow("SELECT COUNT(*) FROM stock_reservations WHERE book_id = ? AND released = ? AND confirmed = ?", b.ID, false, false).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	})
+	if orphaned := checkKillConsistency(t, services, b.ID, killStock, created); orphaned != 0 {
+		t.Errorf("%d units still held by reservations without a purchase after the reconciler ran", orphaned)
+	}
 
 	// Buying works again, and takes one copy.
 	before := stockOf(t, gateway, b.ID)
@@ -265,7 +277,8 @@ func checkAttempts(t *testing.T, attempts []attempt, kill, back time.Time) map[i
 // checkKillConsistency reads both services' databases: the purchases the
 // buyers were told of are exactly the live ones, each holding a confirmed or
 // pending (never released) reservation, and stock adds up.
-func checkKillConsistency(t *testing.T, services map[string]local.Instance, book int64, initial int, created map[int64]bool) {
+func checkKillConsistency(t *testing.T, services map[string]local.Instance, book int64, initial int, created map[int64]bool) (orphaned int) {
+	created = maps.Clone(created) // checked off one by one below
 	type reservation struct {
 		qty                 int
 		released, confirmed bool
@@ -310,7 +323,7 @@ func checkKillConsistency(t *testing.T, services map[string]local.Instance, book
 	for id := range created {
 		t.Errorf("a buyer got 201 for purchase %d, which is not live in the purchase service's database", id)
 	}
-	orphaned, orphans := 0, 0
+	orphans := 0
 	for key, r := range reservations {
 		if !r.released && !r.confirmed && !withPurchase[key] {
 			orphaned += r.qty
@@ -321,6 +334,7 @@ func checkKillConsistency(t *testing.T, services map[string]local.Instance, book
 	if stock+live+orphaned != initial {
 		t.Errorf("stock %d + live %d + pending %d = %d, want the initial %d", stock, live, orphaned, stock+live+orphaned, initial)
 	}
+	return orphaned
 }
 
 func query(t *testing.T, db *sql.DB, q string, args ...any) *sql.Rows {
