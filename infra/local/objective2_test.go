@@ -129,7 +129,9 @@ func TestObjective2InstancesAreInterchangeable(t *testing.T) {
 		Dir: t.TempDir(), MySQLServer: server, Log: logTo,
 		// The minimum bcrypt cost keeps the buyers' sign-ups cheap on a
 		// shared CI machine; the generated admin password is tested too.
-		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4"),
+		// The reconciler runs every second on reservations pending 3 s, so
+		// the fault test watches it repair what a killed request left.
+		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_RECONCILE_INTERVAL=1s", "BOOKSTORE_RECONCILE_AFTER=3s"),
 	})
 	if err != nil {
 		t.Fatal(err)
