@@ -185,6 +185,17 @@ func (cfg *Config) validateObjective1(fail func(string, ...any)) {
 	default:
 		fail("bookstore:acmeChallenge must be http or dns, got %q", cfg.ACME.Challenge)
 	}
+	ValidateApp(cfg, fail)
+	if cfg.SSHCidr != "" {
+		if _, n, err := net.ParseCIDR(cfg.SSHCidr); err != nil || n.String() == "0.0.0.0/0" {
+			fail("bookstore:sshCidr must be a CIDR narrower than the whole internet, got %q", cfg.SSHCidr)
+		}
+	}
+}
+
+// ValidateApp checks how the app release is delivered and the AMI pin, for
+// every objective that installs the app on a VM.
+func ValidateApp(cfg *Config, fail func(string, ...any)) {
 	switch cfg.App.Delivery {
 	case "binary":
 		if cfg.App.BinaryURL == "" {
@@ -196,11 +207,6 @@ func (cfg *Config) validateObjective1(fail func(string, ...any)) {
 		}
 	default:
 		fail("bookstore:appDelivery must be binary or container, got %q", cfg.App.Delivery)
-	}
-	if cfg.SSHCidr != "" {
-		if _, n, err := net.ParseCIDR(cfg.SSHCidr); err != nil || n.String() == "0.0.0.0/0" {
-			fail("bookstore:sshCidr must be a CIDR narrower than the whole internet, got %q", cfg.SSHCidr)
-		}
 	}
 	if cfg.AMI != "" && !strings.HasPrefix(cfg.AMI, "ami-") {
 		fail("bookstore:ami must be an AMI id (ami-...), got %q", cfg.AMI)

@@ -175,31 +175,11 @@ func loadSettings(ctx *pulumi.Context, cfg *config.Config) (*settings, error) {
 	if s.DeregistrationDelaySeconds() > 3600 {
 		fail("BOOKSTORE_DRAIN_DELAY + BOOKSTORE_SHUTDOWN_TIMEOUT exceed the load balancer's 3600 s deregistration limit")
 	}
-	validateApp(cfg, fail)
+	config.ValidateApp(cfg, fail)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration of stack %s:\n  %s", ctx.Stack(), strings.Join(errs, "\n  "))
 	}
 	// Required: the app refuses to start on MySQL without an admin password.
 	s.AdminPassword = c.RequireSecret("adminPassword")
 	return s, nil
-}
-
-// validateApp checks the shared keys objective 2 uses (config.Load
-// validates them for objective 1 only).
-func validateApp(cfg *config.Config, fail func(string, ...any)) {
-	switch cfg.App.Delivery {
-	case "binary":
-		if cfg.App.BinaryURL == "" {
-			fail("bookstore:appBinaryUrl is required with appDelivery binary")
-		}
-	case "container":
-		if cfg.App.Image == "" {
-			fail("bookstore:appImage is required with appDelivery container")
-		}
-	default:
-		fail("bookstore:appDelivery must be binary or container, got %q", cfg.App.Delivery)
-	}
-	if cfg.AMI != "" && !strings.HasPrefix(cfg.AMI, "ami-") {
-		fail("bookstore:ami must be an AMI id (ami-...), got %q", cfg.AMI)
-	}
 }
