@@ -29,7 +29,9 @@ type Balancer struct {
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds a response; default 60s (the app's write timeout).
 	ReadTimeout time.Duration
-	// MaxBodySize bounds request bodies (cover uploads); default "3m".
+	// MaxBodySize bounds request bodies; default "10m", above the app's own
+	// limits (2 MiB covers), so the app judges uploads and answers in its
+	// format.
 	MaxBodySize string
 	// ExposeUpstream adds X-Upstream-Addr and X-Upstream-Status to every
 	// answer: which instances a request tried. For rehearsals and tests
@@ -51,7 +53,7 @@ func (b Balancer) withDefaults() Balancer {
 		b.ReadTimeout = 60 * time.Second
 	}
 	if b.MaxBodySize == "" {
-		b.MaxBodySize = "3m"
+		b.MaxBodySize = "10m"
 	}
 	return b
 }

@@ -57,7 +57,7 @@ func TestBalancerDirectives(t *testing.T) {
 		"proxy_next_upstream_tries 3;",
 		"proxy_connect_timeout 1000ms;",
 		"proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;",
-		"client_max_body_size 3m;",
+		"client_max_body_size 10m;",
 	} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("balancer lacks %q:\n%s", want, conf)

@@ -34,7 +34,9 @@ type Proxy struct {
 	// Resolver is the DNS server used to re-resolve host-name upstreams at
 	// run time (an ALB's addresses change); "169.254.169.253" is the VPC's.
 	Resolver string
-	// MaxBodySize bounds request bodies (cover uploads); default "3m".
+	// MaxBodySize bounds request bodies; default "10m", above the app's own
+	// limits (2 MiB covers), so the app judges uploads and answers in its
+	// format (JSON for the API).
 	MaxBodySize string
 }
 
@@ -104,7 +106,7 @@ func (p Proxy) withDefaults() Proxy {
 		p.TLS.LiveDir = "/etc/letsencrypt/live"
 	}
 	if p.MaxBodySize == "" {
-		p.MaxBodySize = "3m"
+		p.MaxBodySize = "10m"
 	}
 	return p
 }

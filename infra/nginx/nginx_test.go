@@ -91,7 +91,7 @@ func TestTLSHeadersAndLimits(t *testing.T) {
 		"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
 		"proxy_set_header X-Forwarded-Proto $scheme;",
 		"proxy_set_header Host $host;",
-		"client_max_body_size 3m;",
+		"client_max_body_size 10m;",
 		"proxy_read_timeout 60s;",
 	} {
 		if !strings.Contains(httpLevel, want) {
