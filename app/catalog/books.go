@@ -178,6 +178,14 @@ func (c *Catalog) ReleaseStock(ctx context.Context, key string) error {
 	return nil
 }
 
+// AbandonStock gives back a reservation no purchase holds; see Service.
+func (c *Catalog) AbandonStock(ctx context.Context, key string) error {
+	if err := c.store.AbandonStock(ctx, key); err != nil {
+		return fmt.Errorf("abandon reservation %s: %w", key, err)
+	}
+	return nil
+}
+
 // ConfirmStock marks a reservation as part of a recorded purchase; see Service.
 func (c *Catalog) ConfirmStock(ctx context.Context, key string) error {
 	if err := c.store.ConfirmStock(ctx, key); err != nil {

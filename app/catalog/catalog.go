@@ -99,6 +99,12 @@ type Service interface {
 	// ReleaseStock gives a reservation's units back, once; releasing an
 	// unknown or already released key does nothing.
 	ReleaseStock(ctx context.Context, key string) error
+	// AbandonStock gives back a reservation no purchase has confirmed: it
+	// releases a pending reservation like ReleaseStock, does nothing for an
+	// unknown or released key, and keeps a confirmed one (ECONFLICT). A
+	// purchase that failed, or the reconciler, uses it, so it can never
+	// take stock from a purchase another request recorded meanwhile.
+	AbandonStock(ctx context.Context, key string) error
 	// ConfirmStock marks a reservation as belonging to a recorded purchase,
 	// so the reconciler leaves it alone; confirming twice does nothing.
 	// ECONFLICT when it was released meanwhile, ENOTFOUND for an unknown key.
@@ -123,6 +129,7 @@ type Store interface {
 	// row in one transaction, so concurrent buyers can never oversell.
 	ReserveStock(ctx context.Context, key string, bookID int64, quantity int) (Reservation, error)
 	ReleaseStock(ctx context.Context, key string) error
+	AbandonStock(ctx context.Context, key string) error
 	ConfirmStock(ctx context.Context, key string) error
 	PendingReservations(ctx context.Context, before time.Time, limit int) ([]Reservation, error)
 }

@@ -124,11 +124,22 @@ func (s *fakeStore) ReserveStock(_ context.Context, key string, bookID int64, qu
 }
 
 func (s *fakeStore) ReleaseStock(_ context.Context, key string) error {
+	return s.release(key, false)
+}
+
+func (s *fakeStore) AbandonStock(_ context.Context, key string) error {
+	return s.release(key, true)
+}
+
+func (s *fakeStore) release(key string, onlyPending bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.reservations[key]
 	if !ok || r.Released {
 		return nil
+	}
+	if onlyPending && r.Confirmed {
+		return bookstore.Errorf(bookstore.ECONFLICT, "reservation %s belongs to a recorded purchase", key)
 	}
 	if b, ok := s.books[r.BookID]; ok {
 		b.Stock += r.Quantity

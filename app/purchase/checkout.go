@@ -68,6 +68,11 @@ func (c *Checkout) Buy(ctx context.Context, caller bookstore.Caller, in BuyInput
 	if err != nil {
 		return Purchase{}, fmt.Errorf("buy book %d: %w", in.BookID, err)
 	}
+	if r.BookID != in.BookID || r.Quantity != in.Quantity {
+		// Only a retried key can meet an existing reservation; it belongs
+		// to the first attempt, which this request must not touch.
+		return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "this Idempotency-Key was used for another purchase (book %d, quantity %d)", r.BookID, r.Quantity)
+	}
 	if r.Released {
 		// Only a retried key can meet a released reservation: the first
 		// attempt failed and gave its stock back (or the reconciler did).
@@ -84,7 +89,10 @@ func (c *Checkout) Buy(ctx context.Context, caller bookstore.Caller, in BuyInput
 				return p, rerr
 			}
 		}
-		if rerr := c.inventory.ReleaseStock(context.WithoutCancel(ctx), key); rerr != nil {
+		// Abandon, not release: with an Idempotency-Key another attempt may
+		// have recorded and confirmed this very reservation meanwhile, and
+		// its stock must stay sold.
+		if rerr := c.inventory.AbandonStock(context.WithoutCancel(ctx), key); rerr != nil && bookstore.ErrorCode(rerr) != bookstore.ECONFLICT {
 			return Purchase{}, fmt.Errorf("record purchase of book %d: %w (and release reservation %s: %v)", in.BookID, err, key, rerr)
 		}
 		return Purchase{}, fmt.Errorf("record purchase of book %d: %w", in.BookID, err)
@@ -106,6 +114,10 @@ func (c *Checkout) replay(ctx context.Context, key string, in BuyInput) (Purchas
 		return Purchase{}, true, fmt.Errorf("look up purchase for idempotency key: %w", err)
 	case p.BookID != in.BookID || p.Quantity != in.Quantity:
 		return Purchase{}, true, bookstore.Errorf(bookstore.ECONFLICT, "this Idempotency-Key was used for another purchase (book %d, quantity %d)", p.BookID, p.Quantity)
+	case p.Status != StatusPendingPayment:
+		// Paid, shipped or cancelled since: the answer is the purchase as it
+		// is now; only a pending one may still need its confirmation.
+		return p, true, nil
 	}
 	return p, true, c.confirm(ctx, p)
 }

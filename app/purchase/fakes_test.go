@@ -61,9 +61,22 @@ func (f *fakeInventory) ReserveStock(_ context.Context, key string, bookID int64
 func (f *fakeInventory) ReleaseStock(_ context.Context, key string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.release(key, false)
+}
+
+func (f *fakeInventory) AbandonStock(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.release(key, true)
+}
+
+func (f *fakeInventory) release(key string, onlyPending bool) error {
 	r, ok := f.reservations[key]
 	if !ok || r.Released {
 		return nil
+	}
+	if onlyPending && r.Confirmed {
+		return bookstore.Errorf(bookstore.ECONFLICT, "reservation %s belongs to a recorded purchase", key)
 	}
 	b := f.books[r.BookID]
 	b.Stock += r.Quantity

@@ -130,6 +130,7 @@ type Service interface {
 type Inventory interface {
 	ReserveStock(ctx context.Context, key string, bookID int64, quantity int) (catalog.Reservation, error)
 	ReleaseStock(ctx context.Context, key string) error
+	AbandonStock(ctx context.Context, key string) error
 	ConfirmStock(ctx context.Context, key string) error
 	PendingReservations(ctx context.Context, before time.Time, limit int) ([]catalog.Reservation, error)
 }

@@ -32,7 +32,8 @@ type Reconciled struct {
 // Reconcile repairs what a crash between two steps can leave:
 //   - a reservation still pending ReconcileAfter after it was made is
 //     confirmed when its purchase was recorded (and not cancelled), and
-//     released otherwise (Buy stopped before or after recording);
+//     released otherwise (Buy stopped before or after recording) — only
+//     while still pending, so a Buy finishing at that moment keeps it;
 //   - the reservations of purchases cancelled within ReleaseWindow are
 //     released again, which does nothing for those already released (Cancel
 //     stopped between cancelling and releasing).
@@ -48,6 +49,10 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 	}
 	for _, p := range cancelled {
 		if err := c.inventory.ReleaseStock(ctx, p.ReservationKey); err != nil {
+			if bookstore.ErrorCode(err) == bookstore.EUNAVAILABLE {
+				// The catalog is down: the next pass does the rest.
+				return done, fmt.Errorf("reconcile: release reservation of cancelled purchase %d: %w", p.ID, err)
+			}
 			errs = append(errs, fmt.Errorf("release reservation of cancelled purchase %d: %w", p.ID, err))
 		}
 	}
@@ -69,14 +74,30 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 				continue
 			}
 			done.Confirmed++
-		case err == nil || bookstore.ErrorCode(err) == bookstore.ENOTFOUND:
+		case err == nil: // cancelled: its stock goes back
 			if err := c.inventory.ReleaseStock(ctx, r.Key); err != nil {
-				errs = append(errs, fmt.Errorf("release reservation %s: %w", r.Key, err))
+				errs = append(errs, fmt.Errorf("release reservation %s of cancelled purchase %d: %w", r.Key, p.ID, err))
 				continue
 			}
 			done.Released++
+		case bookstore.ErrorCode(err) == bookstore.ENOTFOUND:
+			// No purchase yet: abandon, so that a slow Buy recording and
+			// confirming right now keeps its stock (ECONFLICT here) or
+			// learns that its reservation is gone.
+			err := c.inventory.AbandonStock(ctx, r.Key)
+			switch {
+			case bookstore.ErrorCode(err) == bookstore.ECONFLICT:
+				// Its Buy confirmed it meanwhile: nothing to repair.
+			case err != nil:
+				errs = append(errs, fmt.Errorf("release reservation %s: %w", r.Key, err))
+			default:
+				done.Released++
+			}
 		default:
 			errs = append(errs, fmt.Errorf("purchase of reservation %s: %w", r.Key, err))
+		}
+		if len(errs) > 0 && bookstore.ErrorCode(errs[len(errs)-1]) == bookstore.EUNAVAILABLE {
+			break // a dependency is down: the next pass does the rest
 		}
 	}
 	if len(errs) > 0 {

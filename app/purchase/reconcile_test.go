@@ -1,6 +1,7 @@
 package purchase
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -151,5 +152,153 @@ func TestReconcileAfterCanBeShortened(t *testing.T) {
 	e.later(11 * time.Second)
 	if done, err := e.co.Reconcile(ctx); err != nil || done.Released != 1 {
 		t.Fatalf("Reconcile = %+v, %v; want 1 released past the shortened age", done, err)
+	}
+}
+
+// lookupRace runs then right after a purchase lookup, to play a request that
+// records and confirms a purchase between the reconciler's two steps.
+type lookupRace struct {
+	*fakeStore
+	then func(key string)
+}
+
+func (s lookupRace) PurchaseByReservationKey(ctx context.Context, key string) (Purchase, error) {
+	p, err := s.fakeStore.PurchaseByReservationKey(ctx, key)
+	s.then(key)
+	return p, err
+}
+
+// The reconciler finds no purchase for an old pending reservation and only
+// then gives it up: a slow Buy that confirms in between keeps its stock.
+func TestReconcileKeepsAReservationConfirmedWhileItLooked(t *testing.T) {
+	e := newEnv(0)
+	if _, err := e.inv.ReserveStock(ctx, "slow-buy", book.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	co := New(lookupRace{e.st, func(key string) { _ = e.inv.ConfirmStock(ctx, key) }}, e.inv, e.proc)
+	co.now = func() time.Time { return now.Add(ReconcileAfter + time.Second) }
+	done, err := co.Reconcile(ctx)
+	if err != nil || done.Released != 0 {
+		t.Fatalf("Reconcile = %+v, %v; want nothing released", done, err)
+	}
+	if r := e.inv.reservation("slow-buy"); r.Released || !r.Confirmed {
+		t.Fatalf("reservation = %+v, want confirmed and kept", r)
+	}
+	if got := e.inv.stock(book.ID); got != book.Stock-3 {
+		t.Fatalf("stock = %d, want %d: the confirmed purchase's units were given back", got, book.Stock-3)
+	}
+}
+
+// A retry that fails to record its purchase must not release the
+// reservation the first attempt's purchase has confirmed meanwhile.
+func TestFailedRetryKeepsTheFirstAttemptsStock(t *testing.T) {
+	e := newEnv(0)
+	key, err := reservationKey(buyer.UserID, "order-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first attempt reserved and confirmed; the retry does not see its
+	// purchase yet and fails to record its own.
+	if _, err := e.inv.ReserveStock(ctx, key, book.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.inv.ConfirmStock(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	e.st.createErr = errors.New("database went away")
+	if _, err := e.co.Buy(ctx, buyer, BuyInput{BookID: book.ID, Quantity: 2, IdempotencyKey: "order-1"}); err == nil {
+		t.Fatal("Buy succeeded although recording failed")
+	}
+	if r := e.inv.reservation(key); r.Released {
+		t.Fatalf("reservation = %+v: the failed retry released the first attempt's stock", r)
+	}
+	if got := e.inv.stock(book.ID); got != book.Stock-2 {
+		t.Fatalf("stock = %d, want %d", got, book.Stock-2)
+	}
+}
+
+// A plain failure still gives its own pending reservation back.
+func TestFailedBuyReleasesItsReservation(t *testing.T) {
+	e := newEnv(0)
+	e.st.createErr = errors.New("database went away")
+	if _, err := e.co.Buy(ctx, buyer, BuyInput{BookID: book.ID, Quantity: 2}); err == nil {
+		t.Fatal("Buy succeeded although recording failed")
+	}
+	if got := e.inv.stock(book.ID); got != book.Stock {
+		t.Fatalf("stock = %d, want all %d back", got, book.Stock)
+	}
+}
+
+// Replaying the key of a purchase cancelled since answers with that
+// purchase, as it is now, rather than an error about released stock.
+func TestReplayOfACancelledPurchaseReturnsIt(t *testing.T) {
+	e := newEnv(0)
+	in := BuyInput{BookID: book.ID, Quantity: 1, IdempotencyKey: "order-9"}
+	p, err := e.co.Buy(ctx, buyer, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.co.Cancel(ctx, buyer, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.co.Buy(ctx, buyer, in)
+	if err != nil {
+		t.Fatalf("replay of a cancelled purchase: %v", err)
+	}
+	if again.ID != p.ID || again.Status != StatusCancelled {
+		t.Fatalf("replay = %+v, want purchase %d cancelled", again, p.ID)
+	}
+}
+
+// A key whose first attempt reserved something else (and has not recorded
+// its purchase yet) is a conflict, not a purchase of the first attempt's
+// quantity.
+func TestKeyReservedForAnotherQuantityIsConflict(t *testing.T) {
+	e := newEnv(0)
+	key, err := reservationKey(buyer.UserID, "order-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.inv.ReserveStock(ctx, key, book.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.co.Buy(ctx, buyer, BuyInput{BookID: book.ID, Quantity: 3, IdempotencyKey: "order-2"})
+	wantCode(t, err, bookstore.ECONFLICT)
+	if r := e.inv.reservation(key); r.Released {
+		t.Fatal("the conflicting request released the first attempt's reservation")
+	}
+	if ps, _ := e.co.ListPurchases(ctx, buyer); len(ps) != 0 {
+		t.Fatalf("purchases = %+v, want none", ps)
+	}
+}
+
+// unavailableInventory is a catalog that is down.
+type unavailableInventory struct {
+	*fakeInventory
+	calls int
+}
+
+func (u *unavailableInventory) ReleaseStock(context.Context, string) error {
+	u.calls++
+	return bookstore.Errorf(bookstore.EUNAVAILABLE, "catalog is unavailable")
+}
+
+// With the catalog down, a pass stops at the first refusal instead of
+// calling it once per cancelled purchase.
+func TestReconcileStopsWhenTheCatalogIsDown(t *testing.T) {
+	e := newEnv(0)
+	for i := 0; i < 3; i++ {
+		p := e.buy(t, 1)
+		if err := e.st.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, now.UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down := &unavailableInventory{fakeInventory: e.inv}
+	co := New(e.st, down, e.proc)
+	co.now = func() time.Time { return now.Add(time.Minute) }
+	_, err := co.Reconcile(ctx)
+	wantCode(t, err, bookstore.EUNAVAILABLE)
+	if down.calls != 1 {
+		t.Fatalf("%d release calls to a catalog that is down, want 1", down.calls)
 	}
 }

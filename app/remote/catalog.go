@@ -111,7 +111,7 @@ func (c *CatalogClient) SetCover(ctx context.Context, caller bookstore.Caller, i
 	return w.domain(), err
 }
 
-// ReserveStock, ReleaseStock and ConfirmStock are idempotent per key, so they
+// ReserveStock, ReleaseStock, AbandonStock and ConfirmStock are idempotent per key, so they
 // are retried: a reservation whose answer was lost is found again, never made
 // twice.
 func (c *CatalogClient) ReserveStock(ctx context.Context, key string, id int64, quantity int) (catalog.Reservation, error) {
@@ -122,6 +122,10 @@ func (c *CatalogClient) ReserveStock(ctx context.Context, key string, id int64, 
 
 func (c *CatalogClient) ReleaseStock(ctx context.Context, key string) error {
 	return c.c.Call(ctx, "catalog.release_stock", nobody, reservationKey{key}, nil, rpc.Retry)
+}
+
+func (c *CatalogClient) AbandonStock(ctx context.Context, key string) error {
+	return c.c.Call(ctx, "catalog.abandon_stock", nobody, reservationKey{key}, nil, rpc.Retry)
 }
 
 func (c *CatalogClient) ConfirmStock(ctx context.Context, key string) error {
@@ -168,6 +172,9 @@ func ServeCatalog(s *rpc.Server, svc catalog.Service) {
 	})
 	rpc.Handle(s, "catalog.release_stock", func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.ReleaseStock(ctx, in.Key)
+	})
+	rpc.Handle(s, "catalog.abandon_stock", func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
+		return rpc.Empty{}, svc.AbandonStock(ctx, in.Key)
 	})
 	rpc.Handle(s, "catalog.confirm_stock", func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.ConfirmStock(ctx, in.Key)

@@ -264,27 +264,50 @@ func reservationByKey(tx *gorm.DB, key string) (catalog.Reservation, bool, error
 // one transaction and only the first time. Unknown keys and books deleted
 // since are fine: there is nothing to give back to.
 func (s *CatalogStore) ReleaseStock(ctx context.Context, key string) error {
-	defer s.changed()
-	err := s.db.write(ctx, func(tx *gorm.DB) error {
-		var rows []reservationRow
-		if err := tx.Where("reservation_key = ? AND released = ?", key, false).Limit(1).Find(&rows).Error; err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		r := rows[0]
-		res := tx.Exec("UPDATE stock_reservations SET released = ?, released_at = ? WHERE id = ? AND released = ?",
-			true, dbTime(time.Now()), r.ID, false)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		return tx.Exec("UPDATE books SET stock = stock + ? WHERE id = ?", r.Quantity, r.BookID).Error
-	})
-	if err != nil {
+	if err := s.release(ctx, key, false); err != nil {
 		return fmt.Errorf("release reservation %s: %w", key, err)
 	}
 	return nil
+}
+
+// AbandonStock is ReleaseStock for a reservation that is still pending: the
+// release and the "not confirmed" check are one conditional update, so a
+// purchase confirming at the same moment either wins (ECONFLICT here) or
+// finds its reservation released.
+func (s *CatalogStore) AbandonStock(ctx context.Context, key string) error {
+	err := s.release(ctx, key, true)
+	if err != nil && bookstore.ErrorCode(err) == bookstore.EINTERNAL {
+		return fmt.Errorf("abandon reservation %s: %w", key, err)
+	}
+	return err
+}
+
+// release runs the conditional update before reading the row, so the read
+// sees the reservation as the update left it (on MySQL the update holds the
+// row's lock; a read first would pin an older snapshot).
+func (s *CatalogStore) release(ctx context.Context, key string, onlyPending bool) error {
+	defer s.changed()
+	return s.db.write(ctx, func(tx *gorm.DB) error {
+		cond, args := "reservation_key = ? AND released = ?", []any{true, dbTime(time.Now()), key, false}
+		if onlyPending {
+			cond += " AND confirmed = ?"
+			args = append(args, false)
+		}
+		res := tx.Exec("UPDATE stock_reservations SET released = ?, released_at = ? WHERE "+cond, args...)
+		if res.Error != nil {
+			return res.Error
+		}
+		r, ok, err := reservationByKey(tx, key)
+		switch {
+		case err != nil || !ok:
+			return err
+		case res.RowsAffected > 0:
+			return tx.Exec("UPDATE books SET stock = stock + ? WHERE id = ?", r.Quantity, r.BookID).Error
+		case onlyPending && !r.Released:
+			return bookstore.Errorf(bookstore.ECONFLICT, "reservation %s belongs to a recorded purchase", key)
+		}
+		return nil // released already
+	})
 }
 
 // ConfirmStock marks the reservation as part of a recorded purchase, in one

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,6 +61,75 @@ func TestReservationLifecycle(t *testing.T) {
 			}
 			if cancelled, _ := purchases.CancelledSince(ctx, at.Add(time.Minute)); len(cancelled) != 0 {
 				t.Fatalf("cancelled since later = %+v", cancelled)
+			}
+		})
+	}
+}
+
+// AbandonStock gives back only a pending reservation: a confirmed one keeps
+// its units (ECONFLICT), and racing a confirmation, exactly one side wins.
+func TestAbandonStockOnlyReleasesPending(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			s := suite{b}
+			ctx := ctxT(t)
+			books := store.NewCatalogStore(s.fresh(t))
+			bk := createBook(t, books, "Ficciones", "Jorge Luis Borges", 1500, 10, 1)
+			stock := func() int {
+				t.Helper()
+				got, err := books.GetBook(ctx, bk.ID)
+				must(t, err)
+				return got.Stock
+			}
+			for _, key := range []string{"pending", "confirmed"} {
+				_, err := books.ReserveStock(ctx, key, bk.ID, 2)
+				must(t, err)
+			}
+			must(t, books.ConfirmStock(ctx, "confirmed"))
+
+			wantCode(t, books.AbandonStock(ctx, "confirmed"), bookstore.ECONFLICT)
+			if got := stock(); got != 6 {
+				t.Fatalf("stock = %d after abandoning a confirmed reservation, want 6", got)
+			}
+			must(t, books.AbandonStock(ctx, "pending"))
+			must(t, books.AbandonStock(ctx, "pending")) // once only
+			must(t, books.AbandonStock(ctx, "unknown"))
+			if got := stock(); got != 8 {
+				t.Fatalf("stock = %d after abandoning the pending reservation, want 8", got)
+			}
+			wantCode(t, books.ConfirmStock(ctx, "pending"), bookstore.ECONFLICT)
+			// Cancelling a confirmed purchase still releases it.
+			must(t, books.ReleaseStock(ctx, "confirmed"))
+			if got := stock(); got != 10 {
+				t.Fatalf("stock = %d after releasing the confirmed reservation, want 10", got)
+			}
+
+			// Abandon and confirm racing: either the reservation is confirmed
+			// and holds its units, or it is released and confirm says so.
+			for i := 0; i < 10; i++ {
+				key := fmt.Sprintf("race-%d", i)
+				_, err := books.ReserveStock(ctx, key, bk.ID, 1)
+				must(t, err)
+				var abandonErr, confirmErr error
+				var wg sync.WaitGroup
+				wg.Add(2)
+				go func() { defer wg.Done(); abandonErr = books.AbandonStock(ctx, key) }()
+				go func() { defer wg.Done(); confirmErr = books.ConfirmStock(ctx, key) }()
+				wg.Wait()
+				abandoned := abandonErr == nil
+				confirmed := confirmErr == nil
+				if abandoned == confirmed {
+					t.Fatalf("race %d: abandon err %v, confirm err %v; want exactly one to win", i, abandonErr, confirmErr)
+				}
+				if !abandoned {
+					wantCode(t, abandonErr, bookstore.ECONFLICT)
+					must(t, books.ReleaseStock(ctx, key)) // back to 10 for the next round
+				} else {
+					wantCode(t, confirmErr, bookstore.ECONFLICT)
+				}
+				if got := stock(); got != 10 {
+					t.Fatalf("race %d: stock = %d, want 10", i, got)
+				}
 			}
 		})
 	}

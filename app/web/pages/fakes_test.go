@@ -250,6 +250,7 @@ func (f *fakeCatalog) ReserveStock(_ context.Context, key string, bookID int64, 
 }
 
 func (f *fakeCatalog) ReleaseStock(context.Context, string) error { return nil }
+func (f *fakeCatalog) AbandonStock(context.Context, string) error { return nil }
 func (f *fakeCatalog) ConfirmStock(context.Context, string) error { return nil }
 func (f *fakeCatalog) PendingReservations(context.Context, time.Time, int) ([]catalog.Reservation, error) {
 	return nil, nil
