@@ -112,16 +112,17 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// Login checks the credentials and opens a session. Failed attempts count
-// against both the account and the address; past the limit the answer is
-// ETOOMANY even for the right password, so guessing gains nothing.
+// Login checks the credentials and opens a session. Every attempt counts
+// against both the account and the address before the password is checked;
+// a successful one is given back. Past the limit the answer is ETOOMANY even
+// for the right password, so guessing gains nothing.
 func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
-	keys := []string{"email:" + email, "addr:" + in.RemoteAddr}
+	account, address := "email:"+email, "addr:"+in.RemoteAddr
 	now := a.clock()
-	allowed, err := a.limiter.Allow(ctx, now, keys...)
+	allowed, err := a.limiter.Take(ctx, now, account, address)
 	if err != nil {
-		return Session{}, fmt.Errorf("login %s: failed-login limit: %w", email, err)
+		return Session{}, fmt.Errorf("login %s: login attempt limit: %w", email, err)
 	}
 	if !allowed {
 		return Session{}, bookstore.Errorf(bookstore.ETOOMANY, "too many failed logins; try again later")
@@ -131,15 +132,20 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if bookstore.ErrorCode(err) == bookstore.ENOTFOUND {
 		// Spend the same time as a real comparison so timing does not reveal accounts.
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(in.Password))
-		return Session{}, a.failed(ctx, now, keys, wrong)
+		return Session{}, wrong
 	} else if err != nil {
 		return Session{}, fmt.Errorf("login %s: %w", email, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
-		return Session{}, a.failed(ctx, now, keys, wrong)
+		return Session{}, wrong
 	}
-	if err := a.limiter.Reset(ctx, "email:"+email); err != nil {
+	if err := a.limiter.Reset(ctx, account); err != nil {
 		return Session{}, fmt.Errorf("login %s: reset failed-login count: %w", email, err)
+	}
+	// People behind one address who sign in successfully do not use up
+	// that address's budget.
+	if err := a.limiter.Return(ctx, address); err != nil {
+		return Session{}, fmt.Errorf("login %s: uncount login attempt: %w", email, err)
 	}
 	token, err := newToken()
 	if err != nil {
@@ -155,15 +161,6 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 // dummyHash is a bcrypt hash of a fixed string, compared against when the
 // account does not exist. It uses the configured cost: a hash of another cost
 // would take a different time and so reveal which accounts exist.
-// failed records a failed attempt and answers with wrong; a failure that
-// cannot be recorded is an error rather than a free guess.
-func (a *Accounts) failed(ctx context.Context, now time.Time, keys []string, wrong error) error {
-	if err := a.limiter.Fail(ctx, now, keys...); err != nil {
-		return fmt.Errorf("record failed login: %w", err)
-	}
-	return wrong
-}
-
 func (a *Accounts) dummyHash() []byte {
 	a.dummyOnce.Do(func() {
 		a.dummy, _ = bcrypt.GenerateFromPassword([]byte("not-a-real-password-at-all"), a.cost)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -438,5 +439,73 @@ func TestDefaultsWithZeroOptions(t *testing.T) {
 	}
 	if ttl := time.Until(s.ExpiresAt); ttl < 7*24*time.Hour-time.Minute || ttl > 7*24*time.Hour {
 		t.Errorf("session lasts %v, want 7 days", ttl)
+	}
+}
+
+// gatedStore holds every UserByEmail until n lookups wait there (or a second
+// has passed), so concurrent logins reach the password check together, as
+// when an attacker sends guesses in parallel.
+type gatedStore struct {
+	*fakeStore
+	mu      sync.Mutex
+	waiting int
+	n       int
+	gate    chan struct{}
+}
+
+func (g *gatedStore) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	g.mu.Lock()
+	g.waiting++
+	if g.waiting == g.n {
+		close(g.gate)
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.gate:
+	case <-time.After(time.Second):
+	}
+	return g.fakeStore.UserByEmail(ctx, email)
+}
+
+// Parallel guesses get no more tries than sequential ones: each is counted
+// before its password is checked.
+func TestConcurrentGuessesStayWithinTheLimit(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "Ana", "ana@example.com")
+	limit := auth.DefaultLimits.PerAccount
+	gated := &gatedStore{fakeStore: e.store, n: limit + 1, gate: make(chan struct{})}
+	acc := auth.New(gated, auth.Options{BcryptCost: bcrypt.MinCost, SessionTTL: time.Hour, Now: e.clock.Now})
+
+	const guesses = 20
+	codes := make(chan string, guesses)
+	var wg sync.WaitGroup
+	for i := 0; i < guesses; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := acc.Login(context.Background(), auth.LoginInput{Email: "ana@example.com", Password: "guess", RemoteAddr: "198.51.100.1"})
+			codes <- bookstore.ErrorCode(err)
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[string]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[bookstore.EUNAUTHORIZED] != limit || count[bookstore.ETOOMANY] != guesses-limit {
+		t.Fatalf("answers = %v; want %d passwords checked and %d refused", count, limit, guesses-limit)
+	}
+}
+
+// A successful login does not use up its address's budget, so many people
+// behind one address can keep signing in.
+func TestSuccessfulLoginsDoNotUseTheAddressBudget(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "Ana", "ana@example.com")
+	for i := 0; i < auth.DefaultLimits.PerAddress+5; i++ {
+		if _, err := e.login("ana@example.com", goodPassword, "192.0.2.50"); err != nil {
+			t.Fatalf("login %d: %v", i+1, err)
+		}
 	}
 }

@@ -25,15 +25,19 @@ func (l Limits) Max(key string) int {
 	return l.PerAccount
 }
 
-// Limiter counts failed logins per key in fixed windows. The store's is
-// shared by every instance through the database (the monolith's and the auth
-// service's); LoginLimiter keeps them in memory, for tests and tools.
+// Limiter counts login attempts per key in fixed windows. An attempt is
+// taken before the password is checked and given back only when it
+// succeeds, so concurrent guesses cannot all pass a check made before any of
+// them failed. The store's limiter is shared by every instance through the
+// database (the monolith's and the auth service's); LoginLimiter keeps the
+// counts in memory, for tests and tools.
 type Limiter interface {
-	// Allow reports whether every key is still under its limit at now.
-	Allow(ctx context.Context, now time.Time, keys ...string) (bool, error)
-	// Fail records a failed attempt against every key.
-	Fail(ctx context.Context, now time.Time, keys ...string) error
-	// Reset forgets the failures of key, after a successful login.
+	// Take counts one attempt against every key, unless one of them has
+	// reached its limit at now: then it counts nothing and reports false.
+	Take(ctx context.Context, now time.Time, keys ...string) (bool, error)
+	// Return uncounts an attempt taken against key (a login that succeeded).
+	Return(ctx context.Context, key string) error
+	// Reset forgets every attempt against key, after a successful login.
 	Reset(ctx context.Context, key string) error
 }
 
@@ -56,8 +60,8 @@ func NewLoginLimiter(l Limits) *LoginLimiter {
 
 var _ Limiter = (*LoginLimiter)(nil)
 
-// Allow reports whether every key is still under its limit at now.
-func (l *LoginLimiter) Allow(_ context.Context, now time.Time, keys ...string) (bool, error) {
+// Take counts an attempt against every key unless one is at its limit.
+func (l *LoginLimiter) Take(_ context.Context, now time.Time, keys ...string) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
@@ -66,13 +70,6 @@ func (l *LoginLimiter) Allow(_ context.Context, now time.Time, keys ...string) (
 			return false, nil
 		}
 	}
-	return true, nil
-}
-
-// Fail records a failed attempt against every key.
-func (l *LoginLimiter) Fail(_ context.Context, now time.Time, keys ...string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if len(l.fails) > 100_000 { // bound memory under a spray of addresses
 		for k, w := range l.fails {
 			if now.Sub(w.start) >= l.limits.Window {
@@ -88,10 +85,21 @@ func (l *LoginLimiter) Fail(_ context.Context, now time.Time, keys ...string) er
 		w.count++
 		l.fails[k] = w
 	}
+	return true, nil
+}
+
+// Return uncounts one attempt against key.
+func (l *LoginLimiter) Return(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w, ok := l.fails[key]; ok && w.count > 0 {
+		w.count--
+		l.fails[key] = w
+	}
 	return nil
 }
 
-// Reset forgets the failures of key, after a successful login.
+// Reset forgets the attempts against key.
 func (l *LoginLimiter) Reset(_ context.Context, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

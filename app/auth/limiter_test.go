@@ -15,47 +15,58 @@ func TestLoginLimiterKeys(t *testing.T) {
 
 	// Address keys get the address budget, even for an empty address.
 	for _, key := range []string{"addr:192.0.2.1", "addr:"} {
-		for i := 0; i < 2; i++ {
-			l.Fail(ctx, now, key)
+		for i := 0; i < 3; i++ {
+			if !take(t, l, now, key) {
+				t.Errorf("%q refused attempt %d; its limit is 3", key, i+1)
+			}
 		}
-		if !allowed(t, l, now, key) {
-			t.Errorf("%q blocked after 2 failures; its limit is 3", key)
-		}
-		l.Fail(ctx, now, key)
-		if allowed(t, l, now, key) {
-			t.Errorf("%q allowed after 3 failures", key)
+		if take(t, l, now, key) {
+			t.Errorf("%q allowed a 4th attempt", key)
 		}
 	}
 
-	l.Fail(ctx, now, "email:a@b.co")
-	l.Fail(ctx, now, "email:a@b.co")
-	if allowed(t, l, now, "email:a@b.co") {
-		t.Error("account allowed after 2 failures")
+	take(t, l, now, "email:a@b.co")
+	take(t, l, now, "email:a@b.co")
+	if take(t, l, now, "email:a@b.co") {
+		t.Error("account allowed a 3rd attempt")
 	}
-	// One blocked key blocks the attempt.
-	if allowed(t, l, now, "email:other@b.co", "email:a@b.co") {
-		t.Error("attempt allowed although one of its keys is blocked")
+	// One key at its limit refuses the attempt, and counts nothing against
+	// the others.
+	for i := 0; i < 3; i++ {
+		if take(t, l, now, "email:other@b.co", "email:a@b.co") {
+			t.Fatal("attempt allowed although one of its keys is at its limit")
+		}
 	}
-	if !allowed(t, l, now.Add(time.Minute), "email:a@b.co") {
-		t.Error("still blocked after the window")
+	if !take(t, l, now, "email:other@b.co") || !take(t, l, now, "email:other@b.co") {
+		t.Error("refused attempts counted against the other key")
 	}
-	// A failure after the window starts a new count.
-	l.Fail(ctx, now.Add(time.Minute), "email:a@b.co")
-	if !allowed(t, l, now.Add(time.Minute), "email:a@b.co") {
-		t.Error("one failure in a new window blocks")
+	if !take(t, l, now.Add(time.Minute), "email:a@b.co") {
+		t.Error("still refused after the window")
 	}
-	l.Reset(ctx, "email:a@b.co")
-	l.Fail(ctx, now.Add(time.Minute), "email:a@b.co")
-	if !allowed(t, l, now.Add(time.Minute), "email:a@b.co") {
-		t.Error("Reset did not forget the failures")
+	// Return uncounts one attempt; Reset forgets them all.
+	take(t, l, now.Add(time.Minute), "email:a@b.co") // 2 of 2
+	must(t, l.Return(ctx, "email:a@b.co"))
+	if !take(t, l, now.Add(time.Minute), "email:a@b.co") {
+		t.Error("Return did not give the attempt back")
+	}
+	must(t, l.Reset(ctx, "email:a@b.co"))
+	if !take(t, l, now.Add(time.Minute), "email:a@b.co") || !take(t, l, now.Add(time.Minute), "email:a@b.co") {
+		t.Error("Reset did not forget the attempts")
 	}
 }
 
-func allowed(t *testing.T, l auth.Limiter, now time.Time, keys ...string) bool {
+func take(t *testing.T, l auth.Limiter, now time.Time, keys ...string) bool {
 	t.Helper()
-	ok, err := l.Allow(context.Background(), now, keys...)
+	ok, err := l.Take(context.Background(), now, keys...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ok
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

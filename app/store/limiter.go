@@ -12,7 +12,8 @@ import (
 
 // LoginLimiter is auth.Limiter on the login_failures table: every instance
 // of the monolith, and every replica of the auth service, counts the same
-// failures, so adding instances adds no guesses.
+// attempts, so adding instances adds no guesses. A row counts the failed
+// attempts of its window plus those still being checked.
 type LoginLimiter struct {
 	db     *DB
 	limits auth.Limits
@@ -33,57 +34,74 @@ type loginFailureRow struct {
 
 func (loginFailureRow) TableName() string { return "login_failures" }
 
-// Allow reports whether every key is under its limit in its current window.
-func (l *LoginLimiter) Allow(ctx context.Context, now time.Time, keys ...string) (bool, error) {
-	var rows []loginFailureRow
-	if err := l.db.conn(ctx).Where("limit_key IN ?", keys).Find(&rows).Error; err != nil {
-		return false, fmt.Errorf("read failed logins: %w", err)
-	}
-	for _, r := range rows {
-		if now.Sub(r.WindowStart) < l.limits.Window && r.Failures >= l.limits.Max(r.Key) {
-			return false, nil
+// Take counts an attempt against every key, each in statements that cannot
+// lose or overshoot a concurrent instance's count: increment only below the
+// limit within the window, else restart an expired window, else insert (and
+// on a racing insert, start over). When a key is at its limit, the attempts
+// already taken for the other keys are given back and Take reports false.
+func (l *LoginLimiter) Take(ctx context.Context, now time.Time, keys ...string) (bool, error) {
+	now = dbTime(now)
+	windowFrom := now.Add(-l.limits.Window)
+	for i, key := range keys {
+		ok, err := l.take(ctx, key, now, windowFrom)
+		if err == nil && ok {
+			continue
 		}
+		for _, taken := range keys[:i] {
+			if rerr := l.Return(ctx, taken); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
+			return false, fmt.Errorf("count login attempt: %w", err)
+		}
+		return false, nil
 	}
 	return true, nil
 }
 
-// Fail counts a failure against every key, each in one statement that
-// cannot lose a concurrent instance's count: increment within the window,
-// else restart the window, else insert (and on a racing insert, increment).
-func (l *LoginLimiter) Fail(ctx context.Context, now time.Time, keys ...string) error {
-	now = dbTime(now)
-	windowFrom := now.Add(-l.limits.Window)
-	for _, key := range keys {
-		if err := l.fail(ctx, key, now, windowFrom); err != nil {
-			return fmt.Errorf("count failed login: %w", err)
-		}
-	}
-	return nil
-}
-
-func (l *LoginLimiter) fail(ctx context.Context, key string, now, windowFrom time.Time) error {
+func (l *LoginLimiter) take(ctx context.Context, key string, now, windowFrom time.Time) (bool, error) {
+	limit := l.limits.Max(key)
 	for attempt := 0; attempt < 3; attempt++ {
 		db := l.db.conn(ctx)
-		res := db.Exec("UPDATE login_failures SET failures = failures + 1 WHERE limit_key = ? AND window_start > ?", key, windowFrom)
+		res := db.Exec("UPDATE login_failures SET failures = failures + 1 WHERE limit_key = ? AND window_start > ? AND failures < ?", key, windowFrom, limit)
 		if res.Error != nil || res.RowsAffected > 0 {
-			return res.Error
+			return res.Error == nil, res.Error
 		}
 		res = db.Exec("UPDATE login_failures SET failures = 1, window_start = ? WHERE limit_key = ? AND window_start <= ?", now, key, windowFrom)
 		if res.Error != nil || res.RowsAffected > 0 {
-			return res.Error
+			return res.Error == nil, res.Error
+		}
+		var rows []loginFailureRow
+		if err := db.Where("limit_key = ?", key).Limit(1).Find(&rows).Error; err != nil {
+			return false, err
+		}
+		if len(rows) > 0 {
+			if rows[0].WindowStart.After(windowFrom) && rows[0].Failures >= limit {
+				return false, nil
+			}
+			continue // changed between the statements: look again
 		}
 		err := l.db.write(ctx, func(tx *gorm.DB) error {
 			return tx.Create(&loginFailureRow{Key: key, Failures: 1, WindowStart: now}).Error
 		})
 		if !isUniqueViolation(err) {
-			return err
+			return err == nil, err
 		}
 		// Another instance inserted the key first: count on top of theirs.
 	}
-	return fmt.Errorf("key %q kept changing under us", key)
+	return false, fmt.Errorf("key %q kept changing under us", key)
 }
 
-// Reset forgets a key's failures.
+// Return uncounts one attempt against key.
+func (l *LoginLimiter) Return(ctx context.Context, key string) error {
+	if err := l.db.conn(ctx).Exec("UPDATE login_failures SET failures = failures - 1 WHERE limit_key = ? AND failures > 0", key).Error; err != nil {
+		return fmt.Errorf("uncount login attempt: %w", err)
+	}
+	return nil
+}
+
+// Reset forgets a key's attempts.
 func (l *LoginLimiter) Reset(ctx context.Context, key string) error {
 	if err := l.db.conn(ctx).Exec("DELETE FROM login_failures WHERE limit_key = ?", key).Error; err != nil {
 		return fmt.Errorf("reset failed logins: %w", err)

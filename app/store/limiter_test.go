@@ -9,8 +9,9 @@ import (
 	"github.com/tet-bookstore/bookstore/app/store"
 )
 
-// Two instances (two connections to one database) share the failed-login
-// budget: what one counts, the other refuses.
+// Two instances (two connections to one database) share the login attempt
+// budget: what one counts, the other refuses; and parallel attempts on both
+// never take more than the budget.
 func TestLoginLimiterIsSharedByInstances(t *testing.T) {
 	limits := auth.Limits{PerAccount: 3, PerAddress: 25, Window: time.Minute}
 	for _, b := range backends() {
@@ -21,58 +22,82 @@ func TestLoginLimiterIsSharedByInstances(t *testing.T) {
 			must(t, first.Migrate(ctx, store.Modules()...))
 			one, two := store.NewLoginLimiter(first, limits), store.NewLoginLimiter(open(t, dsn), limits)
 			now := time.Now().UTC()
-			allowed := func(l auth.Limiter, at time.Time, keys ...string) bool {
+			take := func(l auth.Limiter, at time.Time, keys ...string) bool {
 				t.Helper()
-				ok, err := l.Allow(ctx, at, keys...)
+				ok, err := l.Take(ctx, at, keys...)
 				must(t, err)
 				return ok
 			}
 
 			for i := 0; i < 2; i++ {
-				must(t, one.Fail(ctx, now, "email:a@b.co", "addr:192.0.2.7"))
+				if !take(one, now, "email:a@b.co", "addr:192.0.2.7") {
+					t.Fatalf("attempt %d refused", i+1)
+				}
 			}
-			must(t, two.Fail(ctx, now, "email:a@b.co", "addr:192.0.2.7"))
-			if allowed(one, now, "email:a@b.co") || allowed(two, now, "email:a@b.co", "addr:192.0.2.8") {
-				t.Fatal("3 failures on two instances did not use up the account's budget of 3")
+			if !take(two, now, "email:a@b.co", "addr:192.0.2.7") {
+				t.Fatal("3rd attempt refused; the budget is 3")
 			}
-			if !allowed(two, now, "email:other@b.co", "addr:192.0.2.7") {
-				t.Fatal("the address (3 of 25) is blocked")
+			if take(one, now, "email:a@b.co") || take(two, now, "email:a@b.co", "addr:192.0.2.8") {
+				t.Fatal("3 attempts on two instances did not use up the account's budget of 3")
 			}
-			// A new window starts a new count; Reset forgets.
+			// The refused attempt above counted nothing against 192.0.2.8.
+			for i := 0; i < limits.PerAddress; i++ {
+				if !take(one, now, "addr:192.0.2.8") {
+					t.Fatalf("address attempt %d refused: a refused attempt was counted", i+1)
+				}
+			}
+			if !take(two, now, "email:other@b.co", "addr:192.0.2.7") {
+				t.Fatal("the address (4 of 25) is refused")
+			}
+			// A new window starts a new count; Return gives one back; Reset forgets.
 			later := now.Add(limits.Window + time.Second)
-			if !allowed(one, later, "email:a@b.co") {
-				t.Fatal("still blocked after the window")
+			for i := 0; i < 3; i++ {
+				if !take(two, later, "email:a@b.co") {
+					t.Fatalf("new window: attempt %d refused", i+1)
+				}
 			}
-			must(t, two.Fail(ctx, later, "email:a@b.co"))
-			if !allowed(one, later, "email:a@b.co") {
-				t.Fatal("one failure in a new window blocks")
+			if take(one, later, "email:a@b.co") {
+				t.Fatal("4th attempt of the new window allowed")
 			}
-			must(t, one.Fail(ctx, later, "email:a@b.co"))
+			must(t, one.Return(ctx, "email:a@b.co"))
+			if !take(two, later, "email:a@b.co") {
+				t.Fatal("Return did not give an attempt back")
+			}
 			must(t, two.Reset(ctx, "email:a@b.co"))
-			must(t, one.Fail(ctx, later, "email:a@b.co"))
-			if !allowed(two, later, "email:a@b.co") {
-				t.Fatal("Reset did not forget the failures")
+			if !take(one, later, "email:a@b.co") {
+				t.Fatal("Reset did not forget the attempts")
 			}
 
-			// Concurrent failures from both instances on a fresh key all count.
+			// 40 parallel attempts on both instances on a fresh key: exactly
+			// the budget of 25 get through.
 			var wg sync.WaitGroup
-			for i := 0; i < 24; i++ {
+			var mu sync.Mutex
+			allowed := 0
+			for i := 0; i < 40; i++ {
 				l := []*store.LoginLimiter{one, two}[i%2]
 				wg.Add(1)
-				go func() { defer wg.Done(); must(t, l.Fail(ctx, now, "addr:198.51.100.1")) }()
+				go func() {
+					defer wg.Done()
+					ok, err := l.Take(ctx, now, "addr:198.51.100.1")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						allowed++
+						mu.Unlock()
+					}
+				}()
 			}
 			wg.Wait()
-			if !allowed(one, now, "addr:198.51.100.1") {
-				t.Fatal("24 of 25 failures block")
-			}
-			must(t, two.Fail(ctx, now, "addr:198.51.100.1"))
-			if allowed(one, now, "addr:198.51.100.1") {
-				t.Fatal("25 concurrent and sequential failures were not all counted")
+			if allowed != limits.PerAddress {
+				t.Fatalf("%d of 40 parallel attempts allowed, want the budget of %d", allowed, limits.PerAddress)
 			}
 
 			// The sweep drops counts whose window has passed.
 			must(t, one.Sweep(ctx, later))
-			if !allowed(one, now, "addr:198.51.100.1") {
+			if !take(one, now, "addr:198.51.100.1") {
 				t.Fatal("the sweep kept a count whose window had passed")
 			}
 		})
