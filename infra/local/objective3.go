@@ -81,6 +81,8 @@ func planObjective3(ctx context.Context, t *Topology, o Options) (layout, error)
 	}
 	l.balancer, err = nginx.RenderGateway(nginx.Gateway{
 		Listen: addrs["gateway"], Auth: []string{addrs["auth"]}, Catalog: []string{addrs["catalog"]}, Purchase: []string{addrs["purchase"]},
+		// The TLS front runs on loopback, like the objective 1 proxy in front of the Swarm.
+		TrustForwardedFrom: []string{"127.0.0.0/8"},
 	})
 	if err != nil {
 		return layout{}, err

@@ -53,7 +53,7 @@ func TestBalancerDirectives(t *testing.T) {
 		"zone objective2 64k;",
 		"listen 127.0.0.1:9000;",
 		"proxy_pass http://objective2;",
-		"proxy_next_upstream error timeout http_502 http_503 http_504;",
+		"proxy_next_upstream error timeout http_502 http_504;",
 		"proxy_next_upstream_tries 3;",
 		"proxy_connect_timeout 1000ms;",
 		"proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;",

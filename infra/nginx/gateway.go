@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"net"
+	"net/netip"
 	"text/template"
 	"time"
 )
@@ -31,6 +32,20 @@ type Gateway struct {
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds a response; default 60s.
 	ReadTimeout time.Duration
+	// ProxyProtocol: every connection on Listen begins with a PROXY
+	// protocol header, whose source address is then the peer. Swarm's
+	// routing mesh hides the sender behind its own address; the entry load
+	// balancer names it in that header. Only the balancer reaches the port
+	// from outside (its security group), so every header is believed.
+	ProxyProtocol bool
+	// HealthListen is an extra plain listener ("127.0.0.1:81") for the
+	// container's own health check when Listen expects the PROXY protocol.
+	HealthListen string
+	// TrustForwardedFrom are the fronts (the objective 1 proxy, the local
+	// TLS front) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	// From anyone else the services see the peer's address and the
+	// gateway's own scheme, whatever the request claims.
+	TrustForwardedFrom []string
 	// MaxBodySize bounds request bodies; default "10m", well above the
 	// app's own limits (2 MiB covers), so the services judge uploads and
 	// answer in their format; beyond it the gateway answers JSON 413 itself.
@@ -85,6 +100,18 @@ func (g Gateway) services() map[string][]string {
 func (g Gateway) validate() error {
 	if err := validListen(g.Listen); err != nil {
 		return err
+	}
+	if g.HealthListen != "" {
+		if err := validListen(g.HealthListen); err != nil {
+			return fmt.Errorf("nginx: gateway health listener: %w", err)
+		}
+	}
+	for _, front := range g.TrustForwardedFrom {
+		if _, err := netip.ParsePrefix(front); err != nil {
+			if _, err := netip.ParseAddr(front); err != nil {
+				return fmt.Errorf("nginx: gateway trusted front %q is not an address or CIDR", front)
+			}
+		}
 	}
 	if g.Resolver != "" && net.ParseIP(g.Resolver) == nil {
 		return fmt.Errorf("nginx: gateway resolver %q is not an IP address", g.Resolver)
@@ -153,9 +180,11 @@ func RenderGateway(g Gateway) (string, error) {
 // StackGateway is the gateway of the Swarm stack (infra/objective3/stack):
 // the services by their Swarm names, resolved through Docker's DNS.
 var StackGateway = Gateway{
-	Listen:   "80",
-	Auth:     []string{"auth:8080"},
-	Catalog:  []string{"catalog:8080"},
-	Purchase: []string{"purchase:8080"},
-	Resolver: "127.0.0.11",
+	Listen:        "80",
+	ProxyProtocol: true,
+	HealthListen:  "127.0.0.1:81",
+	Auth:          []string{"auth:8080"},
+	Catalog:       []string{"catalog:8080"},
+	Purchase:      []string{"purchase:8080"},
+	Resolver:      "127.0.0.11",
 }

@@ -1,12 +1,16 @@
 package nginx_test
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tet-bookstore/bookstore/infra/nginx"
 	"github.com/tet-bookstore/bookstore/infra/nginx/nginxtest"
@@ -53,6 +57,7 @@ func service(t *testing.T, name string) *httptest.Server {
 		w.Header().Set("X-Service", name)
 		w.Header().Set("X-Seen-Request-ID", r.Header.Get("X-Request-ID"))
 		w.Header().Set("X-Seen-Proto", r.Header.Get("X-Forwarded-Proto"))
+		w.Header().Set("X-Seen-For", r.Header.Get("X-Forwarded-For"))
 		_, _ = io.WriteString(w, name)
 	}))
 	t.Cleanup(s.Close)
@@ -117,17 +122,16 @@ func TestGatewayRoutesEachPathToItsService(t *testing.T) {
 	}
 
 	// A request id from the client is passed through; without one the
-	// gateway makes one up. The scheme the front saw is passed on.
+	// gateway makes one up.
 	req, _ := http.NewRequest(http.MethodGet, base+"/books", nil)
 	req.Header.Set("X-Request-ID", "client-chosen-id-1")
-	req.Header.Set("X-Forwarded-Proto", "https")
 	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.Header.Get("X-Seen-Request-ID") != "client-chosen-id-1" || res.Header.Get("X-Seen-Proto") != "https" {
-		t.Errorf("service saw request id %q, proto %q", res.Header.Get("X-Seen-Request-ID"), res.Header.Get("X-Seen-Proto"))
+	if res.Header.Get("X-Seen-Request-ID") != "client-chosen-id-1" {
+		t.Errorf("service saw request id %q", res.Header.Get("X-Seen-Request-ID"))
 	}
 	res, err = http.Get(base + "/books")
 	if err != nil {
@@ -187,5 +191,132 @@ func TestGatewayLeavesUploadLimitsToTheServices(t *testing.T) {
 	res := post(5 << 20)
 	if res.StatusCode != http.StatusRequestEntityTooLarge || res.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("past the gateway's limit: %d %q, want 413 JSON", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
+// forwarded asks the gateway at addr for /books with the given headers and
+// returns the client address and scheme the service saw.
+func forwarded(t *testing.T, addr string, headers map[string]string) (client, proto string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/books", nil)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.Header.Get("X-Seen-For"), res.Header.Get("X-Seen-Proto")
+}
+
+// The services trust the gateway's X-Forwarded-For and -Proto, so the
+// gateway believes them only from its front: a client talking to it directly
+// cannot pick the address its login attempts count against, nor its scheme.
+func TestGatewayBelievesForwardingOnlyFromItsFront(t *testing.T) {
+	up := strings.TrimPrefix(service(t, "catalog").URL, "http://")
+	start := func(front []string) string {
+		listen := nginxtest.FreeAddr(t)
+		conf, err := nginx.RenderGateway(nginx.Gateway{Listen: listen, Auth: []string{up}, Catalog: []string{up}, Purchase: []string{up}, TrustForwardedFrom: front})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nginxtest.Run(t, conf, listen)
+		return listen
+	}
+	claims := map[string]string{"X-Forwarded-For": "192.0.2.99, 198.51.100.4", "X-Forwarded-Proto": "https"}
+
+	behindFront := start([]string{"127.0.0.0/8"})
+	if client, proto := forwarded(t, behindFront, claims); client != "198.51.100.4" || proto != "https" {
+		t.Errorf("through the front: service saw %q over %q, want the front's last entry 198.51.100.4 over https", client, proto)
+	}
+	if client, proto := forwarded(t, behindFront, nil); client != "127.0.0.1" || proto != "http" {
+		t.Errorf("front without headers: service saw %q over %q, want the peer over http", client, proto)
+	}
+
+	direct := start(nil)
+	if client, proto := forwarded(t, direct, claims); client != "127.0.0.1" || proto != "http" {
+		t.Errorf("direct client: service saw %q over %q, want the peer 127.0.0.1 over http (the claims dropped)", client, proto)
+	}
+}
+
+// Behind Swarm's routing mesh the peer address is the mesh's own; the
+// entry load balancer's PROXY protocol header names the real sender, and
+// the container's health check uses a plain listener.
+func TestGatewayTakesThePeerFromTheProxyProtocol(t *testing.T) {
+	up := strings.TrimPrefix(service(t, "catalog").URL, "http://")
+	listen, health := nginxtest.FreeAddr(t), nginxtest.FreeAddr(t)
+	conf, err := nginx.RenderGateway(nginx.Gateway{Listen: listen, ProxyProtocol: true, HealthListen: health,
+		Auth: []string{up}, Catalog: []string{up}, Purchase: []string{up}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxtest.Run(t, conf, listen)
+
+	conn, err := net.DialTimeout("tcp", listen, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "PROXY TCP4 203.0.113.7 10.0.0.2 40000 80\r\nGET /books HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 192.0.2.99\r\nConnection: close\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("X-Seen-For"); got != "203.0.113.7" {
+		t.Errorf("service saw client %q, want 203.0.113.7 from the PROXY header", got)
+	}
+
+	res, err = http.Get("http://" + health + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("health listener: %d, want 200", res.StatusCode)
+	}
+	// Without the header the main listener refuses the connection.
+	if res, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + listen + "/books"); err == nil {
+		res.Body.Close()
+		t.Errorf("plain HTTP on the PROXY protocol listener answered %d", res.StatusCode)
+	}
+}
+
+// A service's own 503 (a dependency is down) goes back to the client; it
+// does not make the gateway retry elsewhere or take the instance out.
+func TestGatewayPassesAServices503Through(t *testing.T) {
+	var hits [2]int
+	instance := func(i int, status int) string {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits[i]++
+			w.WriteHeader(status)
+		}))
+		t.Cleanup(s.Close)
+		return strings.TrimPrefix(s.URL, "http://")
+	}
+	unavailable, fine := instance(0, http.StatusServiceUnavailable), instance(1, http.StatusOK)
+	other := strings.TrimPrefix(service(t, "other").URL, "http://")
+	listen := nginxtest.FreeAddr(t)
+	conf, err := nginx.RenderGateway(nginx.Gateway{Listen: listen, Auth: []string{other}, Catalog: []string{other},
+		Purchase: []string{unavailable, fine}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxtest.Run(t, conf, listen)
+	got503 := 0
+	for i := 0; i < 4; i++ {
+		res, err := http.Get("http://" + listen + "/orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusServiceUnavailable {
+			got503++
+		}
+	}
+	if got503 != 2 || hits[0] != 2 || hits[1] != 2 {
+		t.Errorf("4 GETs: %d answered 503, instances hit %v; want round robin with both 503s passed through", got503, hits)
 	}
 }

@@ -104,7 +104,7 @@ func newLaunchTemplate(ctx *pulumi.Context, cfg *config.Config, s *settings, a a
 				AccessPointID:  string(v[4].(pulumi.ID)),
 				UploadsDir:     uploadsDir,
 				LogGroup:       v[5].(string),
-				TrustedProxies: a.net.CidrBlock,
+				TrustedProxies: trustedProxies(a.net.CidrBlock, s.ProxyCidr),
 			})
 			if err != nil {
 				return "", err
@@ -214,4 +214,15 @@ func newScalingPolicies(ctx *pulumi.Context, s *settings, group *autoscaling.Gro
 		}
 	}
 	return nil
+}
+
+// trustedProxies are the peers whose X-Forwarded-For the app believes: the
+// ALB (in the VPC) and, when bookstore:proxyCidr names it, the objective 1
+// proxy in front of it, so login attempts count against each shopper's
+// address rather than the proxy's.
+func trustedProxies(vpc, proxy string) string {
+	if proxy == "" {
+		return vpc
+	}
+	return vpc + "," + proxy
 }

@@ -455,12 +455,16 @@ func TestAppConnectsWithTLSUsingTheManagedSecret(t *testing.T) {
 	for _, want := range []string{
 		"secret " + "'" + str(p.Outputs["dbSecretArn"]) + "'",
 		"@" + str(p.Outputs["dbEndpoint"]) + ":3306/bookstore?tls=true",
-		"BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16",
+		// The ALB and the objective 1 proxy (the example's proxyCidr).
+		"BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16,203.0.113.10/32\n",
 		"BOOKSTORE_ENV=production",
 	} {
 		if !strings.Contains(ud, want) {
 			t.Errorf("boot script lacks %q", want)
 		}
+	}
+	if ud := userData(t, run(t, map[string]string{"bookstore:proxyCidr": ""})); !strings.Contains(ud, "BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16\n") {
+		t.Error("without proxyCidr only the ALB is trusted")
 	}
 	if !strings.Contains(str(one(t, p, instanceType, "image-builder").Inputs["userData"]), "truststore.pki.rds.amazonaws.com") {
 		t.Error("the image must trust Amazon's RDS CA so tls=true verifies")

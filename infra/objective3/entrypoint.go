@@ -31,6 +31,9 @@ func newEntryPoint(ctx *pulumi.Context, vpc pulumi.IDOutput, subnets pulumi.Stri
 		TargetType:          pulumi.String("instance"),
 		VpcId:               vpc,
 		DeregistrationDelay: pulumi.Int(30),
+		// The routing mesh hides the sender behind its own address; the
+		// header names it to the gateway (health checks carry one too).
+		ProxyProtocolV2: pulumi.Bool(true),
 		HealthCheck: lb.TargetGroupHealthCheckArgs{
 			Protocol:           pulumi.String("HTTP"),
 			Path:               pulumi.String("/healthz"), // answered by the gateway itself

@@ -307,8 +307,15 @@ func TestNoSecretInUserDataOrPlan(t *testing.T) {
 	if got := str(one(t, p, parameterType, "stack-file").Inputs["insecureValue"]); got != stack.Shipped() {
 		t.Error("the stack file parameter must hold the committed stack")
 	}
-	if got := str(one(t, p, parameterType, "gateway-conf").Inputs["insecureValue"]); got != stack.GatewayConf() {
-		t.Error("the gateway parameter must hold the committed gateway.conf")
+	// The example names the objective 1 proxy: the gateway believes its
+	// forwarding headers and nobody else's.
+	conf := str(one(t, p, parameterType, "gateway-conf").Inputs["insecureValue"])
+	if !strings.Contains(conf, "    203.0.113.10/32 1;") || !strings.Contains(conf, "listen 80 proxy_protocol;") {
+		t.Errorf("the gateway must trust only the proxy's forwarding headers and read the PROXY protocol:\n%s", conf)
+	}
+	noProxy := run(t, map[string]string{"bookstore:proxyCidr": ""}, nil)
+	if got := str(one(t, noProxy, parameterType, "gateway-conf").Inputs["insecureValue"]); got != stack.GatewayConf() {
+		t.Error("without proxyCidr the gateway parameter must hold the committed gateway.conf")
 	}
 }
 
@@ -389,6 +396,10 @@ func TestEntryPointForTheProxy(t *testing.T) {
 	hc := obj(one(t, p, "aws:lb/targetGroup:TargetGroup", "swarm-gateway").Inputs["healthCheck"])
 	if hc["path"] != "/healthz" || hc["protocol"] != "HTTP" {
 		t.Errorf("the balancer checks the gateway's /healthz, got %v", hc)
+	}
+	// The gateway's port 80 expects the header (stack.GatewayConf).
+	if tg := one(t, p, "aws:lb/targetGroup:TargetGroup", "swarm-gateway"); tg.Inputs["proxyProtocolV2"] != true {
+		t.Errorf("the balancer must send the PROXY protocol header the gateway reads: %v", tg.Inputs)
 	}
 }
 

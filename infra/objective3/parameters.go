@@ -1,9 +1,12 @@
 package objective3
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/tet-bookstore/bookstore/infra/nginx"
 	"github.com/tet-bookstore/bookstore/infra/objective3/stack"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
 )
@@ -98,7 +101,11 @@ func newParameters(ctx *pulumi.Context, cfg *Config, in settingsInputs) (*parame
 	if p.stackFile, err = newPlain(ctx, cfg, "stack-file", "The Swarm stack file (infra/objective3/stack)", pulumi.String(stack.Shipped())); err != nil {
 		return nil, err
 	}
-	if p.gatewayConf, err = newPlain(ctx, cfg, "gateway-conf", "The gateway's NGINX configuration (infra/objective3/stack/gateway.conf)", pulumi.String(stack.GatewayConf())); err != nil {
+	gatewayConf, err := renderGateway(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if p.gatewayConf, err = newPlain(ctx, cfg, "gateway-conf", "The gateway's NGINX configuration (infra/objective3/stack/gateway.conf)", pulumi.String(gatewayConf)); err != nil {
 		return nil, err
 	}
 	settings := pulumi.All(in.registry, in.efsDNS, in.dbHost, in.dbSecret).ApplyT(func(v []any) (string, error) {
@@ -143,4 +150,20 @@ func newParameter(ctx *pulumi.Context, cfg *Config, key string, args *ssm.Parame
 		return nil, err
 	}
 	return &parameter{name: name, arn: res.Arn, res: res}, nil
+}
+
+// renderGateway is the committed gateway.conf, believing the objective 1
+// proxy's X-Forwarded-For and -Proto when bookstore:proxyCidr names it: the
+// services then count each shopper's login attempts, not the proxy's.
+func renderGateway(cfg *Config) (string, error) {
+	if cfg.ProxyCidr == "" {
+		return stack.GatewayConf(), nil
+	}
+	g := nginx.StackGateway
+	g.TrustForwardedFrom = []string{cfg.ProxyCidr}
+	conf, err := nginx.RenderGateway(g)
+	if err != nil {
+		return "", fmt.Errorf("objective3: gateway configuration: %w", err)
+	}
+	return conf, nil
 }
