@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +28,10 @@ type Checkout struct {
 	now       func() time.Time
 	// reconcileAfter: see SetReconcileAfter; 0 means ReconcileAfter.
 	reconcileAfter time.Duration
+	// releasedThrough: Reconcile has given back the stock of every
+	// purchase cancelled before this time (zero: not yet in this process).
+	releasedMu      sync.Mutex
+	releasedThrough time.Time
 }
 
 var _ Service = (*Checkout)(nil)

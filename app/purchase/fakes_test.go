@@ -18,6 +18,7 @@ type fakeInventory struct {
 	reservations map[string]catalog.Reservation
 	reserveCalls int
 	releases     int // releases that gave units back
+	releaseCalls int
 	confirmErr   error
 	now          func() time.Time
 }
@@ -61,6 +62,7 @@ func (f *fakeInventory) ReserveStock(_ context.Context, key string, bookID int64
 func (f *fakeInventory) ReleaseStock(_ context.Context, key string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.releaseCalls++
 	return f.release(key, false)
 }
 

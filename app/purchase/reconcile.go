@@ -20,7 +20,9 @@ const ReconcileAfter = 2 * time.Minute
 func (c *Checkout) SetReconcileAfter(d time.Duration) { c.reconcileAfter = d }
 
 // ReleaseWindow is how far back Reconcile gives the stock of cancelled
-// purchases back again, in case Cancel stopped between its two steps.
+// purchases back again, in case Cancel stopped between its two steps. A
+// process's first pass covers the whole window; later ones only what was
+// cancelled since the previous clean pass.
 const ReleaseWindow = 24 * time.Hour
 
 // Reconciled counts what one Reconcile pass did.
@@ -43,7 +45,17 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 	var done Reconciled
 	now := c.clock()
 	var errs []error
-	cancelled, err := c.store.CancelledSince(ctx, now.Add(-ReleaseWindow))
+	after := c.reconcileAfter
+	if after <= 0 {
+		after = ReconcileAfter
+	}
+	since := now.Add(-ReleaseWindow)
+	c.releasedMu.Lock()
+	if c.releasedThrough.After(since) {
+		since = c.releasedThrough
+	}
+	c.releasedMu.Unlock()
+	cancelled, err := c.store.CancelledSince(ctx, since)
 	if err != nil {
 		return done, fmt.Errorf("reconcile: %w", err)
 	}
@@ -56,9 +68,12 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 			errs = append(errs, fmt.Errorf("release reservation of cancelled purchase %d: %w", p.ID, err))
 		}
 	}
-	after := c.reconcileAfter
-	if after <= 0 {
-		after = ReconcileAfter
+	if len(errs) == 0 {
+		// The next pass looks only at later cancellations, with a margin
+		// (after) for a Cancel whose commit was still on its way now.
+		c.releasedMu.Lock()
+		c.releasedThrough = now.Add(-after)
+		c.releasedMu.Unlock()
 	}
 	pending, err := c.inventory.PendingReservations(ctx, now.Add(-after), 0)
 	if err != nil {

@@ -302,3 +302,47 @@ func TestReconcileStopsWhenTheCatalogIsDown(t *testing.T) {
 		t.Fatalf("%d release calls to a catalog that is down, want 1", down.calls)
 	}
 }
+
+// Once a pass has released everything cancelled so far, later passes look
+// only at newer cancellations instead of the whole day's again.
+func TestReconcileDoesNotRevisitReleasedCancellations(t *testing.T) {
+	e := newEnv(0)
+	for i := 0; i < 3; i++ {
+		p := e.buy(t, 1)
+		if _, err := e.co.Cancel(ctx, buyer, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := func() int {
+		e.inv.mu.Lock()
+		defer e.inv.mu.Unlock()
+		return e.inv.releaseCalls
+	}
+	before := calls() // Cancel's own releases
+	e.later(ReconcileAfter + time.Minute)
+	if _, err := e.co.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls() - before; got != 3 {
+		t.Fatalf("first pass made %d release calls, want 3 (every cancellation of the window)", got)
+	}
+	e.later(ReconcileAfter + 2*time.Minute)
+	if _, err := e.co.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls() - before; got != 3 {
+		t.Fatalf("a later pass revisited released cancellations: %d release calls in all, want 3", got)
+	}
+	// A cancellation after the last clean pass is still seen.
+	p := e.buy(t, 1)
+	if err := e.st.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, now.Add(ReconcileAfter+3*time.Minute).UTC()); err != nil {
+		t.Fatal(err)
+	}
+	e.later(ReconcileAfter + 4*time.Minute)
+	if _, err := e.co.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.inv.stock(book.ID); got != book.Stock {
+		t.Fatalf("stock = %d, want all %d back", got, book.Stock)
+	}
+}
