@@ -22,6 +22,11 @@ func (p *Process) wireCatalog(ctx context.Context) (web.Deps, error) {
 	if err != nil {
 		return web.Deps{}, err
 	}
+	// The gateway sends /static/ and /favicon.ico here, with the covers.
+	static, err := uploads.SharedStaticDir(p.cfg.UploadsDir)
+	if err != nil {
+		return web.Deps{}, err
+	}
 	books := catalog.New(store.NewCatalogStore(p.db), covers)
 	authClient, err := p.authClient()
 	if err != nil {
@@ -36,6 +41,7 @@ func (p *Process) wireCatalog(ctx context.Context) (web.Deps, error) {
 		Catalog:   books,
 		Purchase:  remote.NewPurchaseClient(p.client("purchase", p.cfg.Services.PurchaseURL)),
 		CoversDir: covers.Path(),
+		StaticDir: static,
 	}, nil
 }
 

@@ -49,6 +49,22 @@ func NewCoverDir(dir string) (*CoverDir, error) {
 	return &CoverDir{dir: covers}, nil
 }
 
+// SharedStaticDir creates DIR/static (mode 0755) if needed and returns it:
+// files an operator puts there (a favicon, a logo) are served at /static/
+// ahead of the embedded assets. On a shared uploads directory (EFS, the
+// Swarm's NFS volume) every instance serves the same ones.
+func SharedStaticDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("shared static directory: %w", err)
+	}
+	static := filepath.Join(abs, "static")
+	if err := os.MkdirAll(static, 0o755); err != nil {
+		return "", fmt.Errorf("create shared static directory: %w", err)
+	}
+	return static, nil
+}
+
 // Path is the directory the web server serves at /covers/.
 func (c *CoverDir) Path() string { return c.dir }
 

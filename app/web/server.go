@@ -46,6 +46,9 @@ type Deps struct {
 	DB *sql.DB
 	// CoversDir is the directory served at /covers/; "" serves nothing.
 	CoversDir string
+	// StaticDir holds files served at /static/ ahead of the embedded
+	// assets (and favicon.ico at /favicon.ico); "" for none.
+	StaticDir string
 	// Logger receives the access log and errors; nil means slog.Default().
 	Logger *slog.Logger
 	// ErrorPage renders an error for browsers; nil means pages.ErrorPage.
@@ -88,7 +91,7 @@ func New(opt Options, d Deps) *Server {
 	s.routeOps(e)
 	s.routeCovers(e)
 	s.routeAPI(e.Group("/api/v1"))
-	pages.Register(e, pages.Deps{Auth: d.Auth, Catalog: d.Catalog, Purchase: d.Purchase})
+	pages.Register(e, pages.Deps{Auth: d.Auth, Catalog: d.Catalog, Purchase: d.Purchase, StaticDir: d.StaticDir})
 	return s
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -124,9 +125,10 @@ func TestObjective2InstancesAreInterchangeable(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	dir := t.TempDir()
 	topo, err := local.Start(ctx, local.Options{
 		Objective: 2, Binary: bin, NginxBin: nginxBin, HTTPSPort: freePort(t), HTTPPort: freePort(t),
-		Dir: t.TempDir(), MySQLServer: server, Log: logTo,
+		Dir: dir, MySQLServer: server, Log: logTo,
 		// The minimum bcrypt cost keeps the buyers' sign-ups cheap on a
 		// shared CI machine; the generated admin password is tested too.
 		// The reconciler runs every second on reservations pending 3 s, so
@@ -158,6 +160,9 @@ func TestObjective2InstancesAreInterchangeable(t *testing.T) {
 	})
 	t.Run("a cover uploaded through one instance is served by all", func(t *testing.T) {
 		testCoversShared(t, topo, seller)
+	})
+	t.Run("a favicon put on the shared directory is served by all", func(t *testing.T) {
+		testStaticShared(t, topo, seller, filepath.Join(dir, "uploads", "static"))
 	})
 	t.Run("no purchase lost or doubled, no GET failed, while instances stop and die", func(t *testing.T) {
 		testFaultsUnderLoad(t, topo, db, front, seller, logs)
@@ -348,6 +353,21 @@ func testCoversShared(t *testing.T, topo *local.Topology, seller apiClient) {
 			served = res.Body
 		} else if !bytes.Equal(served, res.Body) {
 			t.Errorf("%s serves other bytes for %s", base, withCover.CoverURL)
+		}
+	}
+}
+
+// An operator's favicon on the shared directory (EFS in AWS) is what every
+// instance serves, ahead of the one built in.
+func testStaticShared(t *testing.T, topo *local.Topology, client apiClient, static string) {
+	icon := []byte("\x00\x00\x01\x00 shared favicon")
+	if err := os.WriteFile(filepath.Join(static, "favicon.ico"), icon, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{topo.Instances[0].URL, topo.Instances[1].URL, topo.Instances[2].URL, topo.URL} {
+		res, err := client.at(base).do(context.Background(), http.MethodGet, "favicon.ico", nil, nil)
+		if err != nil || res.Status != http.StatusOK || !bytes.Equal(res.Body, icon) {
+			t.Errorf("%sfavicon.ico: %v %d, want the shared file", base, err, res.Status)
 		}
 	}
 }

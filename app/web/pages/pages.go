@@ -5,10 +5,6 @@
 package pages
 
 import (
-	"io/fs"
-	"net/http"
-	"strings"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/tet-bookstore/bookstore/app/auth"
@@ -21,6 +17,9 @@ type Deps struct {
 	Auth     auth.Service
 	Catalog  catalog.Service
 	Purchase purchase.Service
+	// StaticDir holds files served at /static/ ahead of the embedded
+	// assets, and favicon.ico at /favicon.ico; "" for none.
+	StaticDir string
 }
 
 type handlers struct{ Deps }
@@ -56,27 +55,5 @@ func Register(e *echo.Echo, d Deps) {
 
 	e.GET("/admin/users", h.adminUsers, requireUser)
 
-	static, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err) // the directory is embedded at build time
-	}
-	files := http.StripPrefix("/static/", http.FileServerFS(static))
-	e.GET("/static/*", func(c echo.Context) error {
-		name := c.Param("*")
-		if _, ok := assetVersions[name]; !ok || strings.HasSuffix(name, "/") {
-			return echo.ErrNotFound // no directory listings, nothing unversioned
-		}
-		// Asset URLs carry a hash of their content, so a changed file gets
-		// a new URL and that URL can be cached for good.
-		cache := "public, max-age=300"
-		if c.QueryParam("v") == assetVersions[name] {
-			cache = "public, max-age=31536000, immutable"
-		}
-		c.Response().Header().Set(echo.HeaderCacheControl, cache)
-		files.ServeHTTP(c.Response(), c.Request())
-		return nil
-	})
-	e.GET("/favicon.ico", func(c echo.Context) error {
-		return c.Redirect(http.StatusMovedPermanently, assetURL("favicon.svg"))
-	})
+	routeStatic(e, d.StaticDir)
 }
