@@ -58,6 +58,12 @@ func Run(ctx *pulumi.Context, cfg *config.Config) error {
 	ctx.Export("dbEndpoint", data.db.Endpoint)
 	ctx.Export("dbReaderEndpoint", data.db.ReaderEndpoint)
 	ctx.Export("dbSecretArn", data.db.MasterSecretArn)
+	// What objective 3's bookstore:databaseStack needs to peer with this
+	// VPC and reach the cluster (infra/objective3/database.go).
+	ctx.Export("dbSecurityGroupId", data.db.SecurityGroupID)
+	ctx.Export("vpcId", net.VpcID)
+	ctx.Export("vpcCidr", pulumi.String(net.CidrBlock))
+	ctx.Export("privateRouteTableId", net.PrivateRouteTableID)
 	ctx.Export("fileSystemId", data.files.ID)
 	ctx.Export("logGroup", logs.Name)
 	return nil

@@ -1,6 +1,7 @@
 package objective3
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/tet-bookstore/bookstore/infra/aurora"
@@ -15,21 +16,27 @@ type database struct {
 	masterSecretArn pulumi.StringOutput
 }
 
-// Outputs another stack must export for bookstore:databaseStack.
+// Outputs objective 2 exports (infra/objective2) that bookstore:databaseStack
+// reads: its cluster, and what peering this VPC with its own needs.
 const (
-	databaseEndpointOutput     = "databaseEndpoint"
-	databaseMasterSecretOutput = "databaseMasterSecretArn"
+	databaseEndpointOutput      = "dbEndpoint"
+	databaseMasterSecretOutput  = "dbSecretArn"
+	databaseSecurityGroupOutput = "dbSecurityGroupId"
+	databaseVpcOutput           = "vpcId"
+	databaseVpcCidrOutput       = "vpcCidr"
+	databaseRouteTableOutput    = "privateRouteTableId"
 )
 
 // newDatabase is an Aurora Serverless v2 cluster of this stack, reachable
 // only from the nodes' group, or objective 2's cluster when
-// bookstore:databaseStack names its stack. That cluster must then admit
-// this VPC (peering and its security group), which this program does not
-// arrange.
+// bookstore:databaseStack names its stack, reached through VPC peering.
 func newDatabase(ctx *pulumi.Context, cfg *Config, net *privatenet.Network, nodes pulumi.IDOutput) (*database, error) {
 	if cfg.DatabaseStack != "" {
 		ref, err := pulumi.NewStackReference(ctx, "database", &pulumi.StackReferenceArgs{Name: pulumi.String(cfg.DatabaseStack)})
 		if err != nil {
+			return nil, err
+		}
+		if err := peerWithDatabaseVpc(ctx, net, ref); err != nil {
 			return nil, err
 		}
 		return &database{
@@ -52,4 +59,47 @@ func newDatabase(ctx *pulumi.Context, cfg *Config, net *privatenet.Network, node
 		return nil, err
 	}
 	return &database{endpoint: cluster.Endpoint, masterSecretArn: cluster.MasterSecretArn}, nil
+}
+
+// peerWithDatabaseVpc connects this VPC with objective 2's (same account and
+// region, so the peering accepts itself), routes each side's private
+// subnets to the other, and lets exactly the three nodes' addresses reach
+// objective 2's cluster on 3306. The rule lives in this stack, so
+// destroying objective 3 takes it away again.
+func peerWithDatabaseVpc(ctx *pulumi.Context, net *privatenet.Network, ref *pulumi.StackReference) error {
+	out := func(name string) pulumi.StringOutput { return ref.GetStringOutput(pulumi.String(name)) }
+	peering, err := ec2.NewVpcPeeringConnection(ctx, "database-peering", &ec2.VpcPeeringConnectionArgs{
+		VpcId:      net.VpcID,
+		PeerVpcId:  out(databaseVpcOutput),
+		AutoAccept: pulumi.Bool(true),
+		Tags:       pulumi.StringMap{"Name": pulumi.String("objective3-to-objective2-database"), "project": pulumi.String("bookstore")},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := ec2.NewRoute(ctx, "to-database-vpc", &ec2.RouteArgs{
+		RouteTableId:           net.PrivateRouteTableID,
+		DestinationCidrBlock:   out(databaseVpcCidrOutput),
+		VpcPeeringConnectionId: peering.ID(),
+	}); err != nil {
+		return err
+	}
+	if _, err := ec2.NewRoute(ctx, "from-database-vpc", &ec2.RouteArgs{
+		RouteTableId:           out(databaseRouteTableOutput),
+		DestinationCidrBlock:   pulumi.String(net.CidrBlock),
+		VpcPeeringConnectionId: peering.ID(),
+	}); err != nil {
+		return err
+	}
+	nodes := make(pulumi.StringArray, nodeCount)
+	for i := range nodes {
+		nodes[i] = pulumi.String(nodeIP(i) + "/32")
+	}
+	_, err = ec2.NewSecurityGroupRule(ctx, "database-from-swarm-nodes", &ec2.SecurityGroupRuleArgs{
+		SecurityGroupId: out(databaseSecurityGroupOutput),
+		Type:            pulumi.String("ingress"), Protocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(3306), ToPort: pulumi.Int(3306), CidrBlocks: nodes,
+		Description: pulumi.String("MySQL from objective 3's Swarm nodes, over the VPC peering"),
+	})
+	return err
 }

@@ -364,20 +364,41 @@ func TestSharedFilesAndDatabaseOnlyFromTheNodes(t *testing.T) {
 	}
 }
 
+// With bookstore:databaseStack, objective 3 reads the outputs objective 2
+// really exports (its own plan feeds the stack reference here), peers the
+// two VPCs and admits exactly the nodes on objective 2's cluster.
 func TestObjective2Database(t *testing.T) {
+	o2, err := plan.Run(plan.Options{Objective: 2, Root: "../.."})
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := run(t, map[string]string{"bookstore:databaseStack": "org/bookstore/objective2"}, map[string]map[string]any{
-		"org/bookstore/objective2": {
-			"databaseEndpoint":        "objective2.cluster-xyz.us-east-1.rds.amazonaws.com",
-			"databaseMasterSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-xyz-QwErTy",
-		},
+		"org/bookstore/objective2": o2.Outputs,
 	})
 	if len(p.Find("aws:rds/cluster:Cluster", "")) != 0 {
 		t.Error("with databaseStack no cluster of this stack")
 	}
 	settings := str(one(t, p, parameterType, "stack-settings").Inputs["insecureValue"])
-	if !strings.Contains(settings, "DB_HOST=objective2.cluster-xyz.us-east-1.rds.amazonaws.com\n") ||
-		!strings.Contains(settings, "DB_MASTER_SECRET=arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-xyz-QwErTy\n") {
-		t.Errorf("the services' databases are made on objective 2's cluster:\n%s", settings)
+	if host := str(o2.Outputs["dbEndpoint"]); host == "" || !strings.Contains(settings, "DB_HOST="+host+"\n") ||
+		!strings.Contains(settings, "DB_MASTER_SECRET="+str(o2.Outputs["dbSecretArn"])+"\n") {
+		t.Errorf("the services' databases are made on objective 2's cluster (%q):\n%s", host, settings)
+	}
+
+	peering := one(t, p, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "database-peering")
+	if peering.Inputs["peerVpcId"] != o2.Outputs["vpcId"] || peering.Inputs["autoAccept"] != true {
+		t.Errorf("the peering must reach objective 2's VPC %v and accept itself: %v", o2.Outputs["vpcId"], peering.Inputs)
+	}
+	to := one(t, p, "aws:ec2/route:Route", "to-database-vpc").Inputs
+	from := one(t, p, "aws:ec2/route:Route", "from-database-vpc").Inputs
+	if to["destinationCidrBlock"] != o2.Outputs["vpcCidr"] || from["destinationCidrBlock"] != "10.30.0.0/16" ||
+		from["routeTableId"] != o2.Outputs["privateRouteTableId"] {
+		t.Errorf("each VPC's private subnets must route to the other over the peering: to %v, from %v", to, from)
+	}
+	rule := one(t, p, "aws:ec2/securityGroupRule:SecurityGroupRule", "database-from-swarm-nodes").Inputs
+	cidrs := list(rule["cidrBlocks"])
+	if rule["securityGroupId"] != o2.Outputs["dbSecurityGroupId"] || rule["fromPort"] != int64(3306) || rule["toPort"] != int64(3306) ||
+		len(cidrs) != 3 || cidrs[0] != "10.30.11.10/32" || cidrs[2] != "10.30.13.10/32" {
+		t.Errorf("objective 2's database must admit exactly the three nodes on 3306: %v", rule)
 	}
 }
 
