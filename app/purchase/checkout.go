@@ -88,11 +88,12 @@ func (c *Checkout) Buy(ctx context.Context, caller bookstore.Caller, in BuyInput
 		UnitPriceCents: r.UnitPriceCents, TotalCents: r.UnitPriceCents * int64(r.Quantity),
 		Status: StatusPendingPayment, ReservationKey: key, CreatedAt: now, UpdatedAt: now}
 	if err := c.store.CreatePurchase(ctx, &p); err != nil {
-		if in.IdempotencyKey != "" && bookstore.ErrorCode(err) == bookstore.ECONFLICT {
-			// A concurrent retry with the same key recorded it first.
-			if p, done, rerr := c.replay(ctx, key, in); done {
-				return p, rerr
-			}
+		// The purchase may be recorded even so: by a concurrent retry with
+		// the same key, or by this very call when the database committed
+		// and only its answer was lost. Then it is answered, never given up;
+		// when even the lookup fails, the reconciler decides later.
+		if p, done, rerr := c.replay(context.WithoutCancel(ctx), key, in); done {
+			return p, rerr
 		}
 		// Abandon, not release: with an Idempotency-Key another attempt may
 		// have recorded and confirmed this very reservation meanwhile, and
@@ -127,24 +128,30 @@ func (c *Checkout) replay(ctx context.Context, key string, in BuyInput) (Purchas
 	return p, true, c.confirm(ctx, p)
 }
 
-// confirm tells the catalog the reservation belongs to a recorded purchase.
-// If the reservation was released meanwhile (the reconciler gave a slow
-// purchase up), the purchase is cancelled: it holds no stock.
-func (c *Checkout) confirm(ctx context.Context, p Purchase) error {
+// holdStock tells the catalog the reservation belongs to a recorded
+// purchase. If the reservation was released meanwhile (given up as
+// abandoned before the purchase was recorded), the purchase is cancelled:
+// it holds no stock, so it must never be paid. Other errors are returned.
+func (c *Checkout) holdStock(ctx context.Context, p Purchase) error {
 	err := c.inventory.ConfirmStock(ctx, p.ReservationKey)
-	switch {
-	case err == nil:
-		return nil
-	case bookstore.ErrorCode(err) == bookstore.ECONFLICT:
-		if terr := c.store.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, c.clock()); terr != nil && bookstore.ErrorCode(terr) != bookstore.ECONFLICT {
-			return fmt.Errorf("cancel purchase %d whose reservation was released: %w", p.ID, terr)
-		}
-		return bookstore.Errorf(bookstore.ECONFLICT, "the stock for this purchase was released before it was recorded; please buy again")
-	default:
-		// Recorded but not confirmed: the reconciler confirms it later, so
-		// the buyer is not told a recorded purchase failed.
+	if bookstore.ErrorCode(err) != bookstore.ECONFLICT {
+		return err
+	}
+	if terr := c.store.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, c.clock()); terr != nil && bookstore.ErrorCode(terr) != bookstore.ECONFLICT {
+		return fmt.Errorf("cancel purchase %d whose reservation was released: %w", p.ID, terr)
+	}
+	return bookstore.Errorf(bookstore.ECONFLICT, "the stock for purchase %d was released before it was recorded; please buy again", p.ID)
+}
+
+// confirm is holdStock for Buy: a recorded purchase whose confirmation
+// failed for another reason (the catalog is down) is not reported as a
+// failure; Pay and the reconciler confirm it later.
+func (c *Checkout) confirm(ctx context.Context, p Purchase) error {
+	err := c.holdStock(ctx, p)
+	if err != nil && bookstore.ErrorCode(err) != bookstore.ECONFLICT {
 		return nil
 	}
+	return err
 }
 
 // ListPurchases returns the caller's purchases.
@@ -216,6 +223,11 @@ func (c *Checkout) Pay(ctx context.Context, caller bookstore.Caller, id int64, i
 	number, holder, err := validatePayment(in)
 	if err != nil {
 		return Purchase{}, err
+	}
+	// Money only for stock that is held: a purchase whose reservation was
+	// given up meanwhile is cancelled here instead of charged.
+	if err := c.holdStock(ctx, p); err != nil {
+		return Purchase{}, fmt.Errorf("pay purchase %d: %w", id, err)
 	}
 	ref, err := c.processor.Charge(ctx, Charge{IdempotencyKey: "purchase-" + p.ReservationKey,
 		AmountCents: p.TotalCents, CardNumber: number, CardHolder: holder})

@@ -25,6 +25,11 @@ func (c *Checkout) SetReconcileAfter(d time.Duration) { c.reconcileAfter = d }
 // cancelled since the previous clean pass.
 const ReleaseWindow = 24 * time.Hour
 
+// releasedMargin is the least a pass looks back past the previous clean
+// one for cancellations: far more than a Cancel's commit can be delayed or
+// two instances' clocks differ.
+const releasedMargin = 10 * time.Minute
+
 // Reconciled counts what one Reconcile pass did.
 type Reconciled struct {
 	Confirmed int // reservations whose purchase was recorded
@@ -70,9 +75,10 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 	}
 	if len(errs) == 0 {
 		// The next pass looks only at later cancellations, with a margin
-		// (after) for a Cancel whose commit was still on its way now.
+		// for a Cancel stamped earlier (its clock, its retried commit)
+		// that was still on its way now.
 		c.releasedMu.Lock()
-		c.releasedThrough = now.Add(-after)
+		c.releasedThrough = now.Add(-max(after, releasedMargin))
 		c.releasedMu.Unlock()
 	}
 	pending, err := c.inventory.PendingReservations(ctx, now.Add(-after), 0)
@@ -81,20 +87,27 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 		return done, fmt.Errorf("reconcile: %w", errors.Join(errs...))
 	}
 	for _, r := range pending {
+		if len(errs) > 0 && bookstore.ErrorCode(errs[len(errs)-1]) == bookstore.EUNAVAILABLE {
+			break // a dependency is down: the next pass does the rest
+		}
 		p, err := c.store.PurchaseByReservationKey(ctx, r.Key)
 		switch {
 		case err == nil && p.Status != StatusCancelled:
-			if err := c.inventory.ConfirmStock(ctx, r.Key); err != nil {
+			switch err := c.holdStock(ctx, p); {
+			case err == nil:
+				done.Confirmed++
+			case bookstore.ErrorCode(err) == bookstore.ECONFLICT:
+				// Another pass gave the reservation up just before the
+				// purchase was recorded: holdStock cancelled the purchase.
+			default:
 				errs = append(errs, fmt.Errorf("confirm reservation %s of purchase %d: %w", r.Key, p.ID, err))
-				continue
 			}
-			done.Confirmed++
 		case err == nil: // cancelled: its stock goes back
 			if err := c.inventory.ReleaseStock(ctx, r.Key); err != nil {
 				errs = append(errs, fmt.Errorf("release reservation %s of cancelled purchase %d: %w", r.Key, p.ID, err))
-				continue
+			} else {
+				done.Released++
 			}
-			done.Released++
 		case bookstore.ErrorCode(err) == bookstore.ENOTFOUND:
 			// No purchase yet: abandon, so that a slow Buy recording and
 			// confirming right now keeps its stock (ECONFLICT here) or
@@ -110,9 +123,6 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 			}
 		default:
 			errs = append(errs, fmt.Errorf("purchase of reservation %s: %w", r.Key, err))
-		}
-		if len(errs) > 0 && bookstore.ErrorCode(errs[len(errs)-1]) == bookstore.EUNAVAILABLE {
-			break // a dependency is down: the next pass does the rest
 		}
 	}
 	if len(errs) > 0 {

@@ -319,14 +319,14 @@ func TestReconcileDoesNotRevisitReleasedCancellations(t *testing.T) {
 		return e.inv.releaseCalls
 	}
 	before := calls() // Cancel's own releases
-	e.later(ReconcileAfter + time.Minute)
+	e.later(releasedMargin + time.Minute)
 	if _, err := e.co.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := calls() - before; got != 3 {
 		t.Fatalf("first pass made %d release calls, want 3 (every cancellation of the window)", got)
 	}
-	e.later(ReconcileAfter + 2*time.Minute)
+	e.later(releasedMargin + 2*time.Minute)
 	if _, err := e.co.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -335,12 +335,92 @@ func TestReconcileDoesNotRevisitReleasedCancellations(t *testing.T) {
 	}
 	// A cancellation after the last clean pass is still seen.
 	p := e.buy(t, 1)
-	if err := e.st.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, now.Add(ReconcileAfter+3*time.Minute).UTC()); err != nil {
+	if err := e.st.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, now.Add(releasedMargin+3*time.Minute).UTC()); err != nil {
 		t.Fatal(err)
 	}
-	e.later(ReconcileAfter + 4*time.Minute)
+	e.later(releasedMargin + 4*time.Minute)
 	if _, err := e.co.Reconcile(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if got := e.inv.stock(book.ID); got != book.Stock {
+		t.Fatalf("stock = %d, want all %d back", got, book.Stock)
+	}
+}
+
+// downForConfirm is a catalog that went down after listing what is pending.
+type downForConfirm struct {
+	*fakeInventory
+	calls int
+}
+
+func (d *downForConfirm) ConfirmStock(context.Context, string) error {
+	d.calls++
+	return bookstore.Errorf(bookstore.EUNAVAILABLE, "catalog is unavailable")
+}
+
+// The pass stops at the first refusal in its confirm step too.
+func TestReconcileStopsConfirmingWhenTheCatalogIsDown(t *testing.T) {
+	e := newEnv(0)
+	e.inv.confirmErr = errors.New("catalog blip") // recorded, left pending
+	for i := 0; i < 3; i++ {
+		e.buy(t, 1)
+	}
+	e.inv.confirmErr = nil
+	down := &downForConfirm{fakeInventory: e.inv}
+	co := New(e.st, down, e.proc)
+	co.now = func() time.Time { return now.Add(ReconcileAfter + time.Minute) }
+	_, err := co.Reconcile(ctx)
+	wantCode(t, err, bookstore.EUNAVAILABLE)
+	if down.calls != 1 {
+		t.Fatalf("%d confirm calls to a catalog that is down, want 1", down.calls)
+	}
+}
+
+// lostCommitStore records the purchase and then fails, as a database whose
+// COMMIT went through but whose answer was lost.
+type lostCommitStore struct{ *fakeStore }
+
+func (s lostCommitStore) CreatePurchase(ctx context.Context, p *Purchase) error {
+	if err := s.fakeStore.CreatePurchase(ctx, p); err != nil {
+		return err
+	}
+	return errors.New("invalid connection")
+}
+
+// A purchase recorded despite the error is answered, and keeps its stock.
+func TestBuyWhoseRecordingAnswerWasLostKeepsThePurchase(t *testing.T) {
+	e := newEnv(0)
+	co := New(lostCommitStore{e.st}, e.inv, e.proc)
+	co.now = func() time.Time { return now }
+	p, err := co.Buy(ctx, buyer, BuyInput{BookID: book.ID, Quantity: 3})
+	if err != nil {
+		t.Fatalf("Buy: %v; the purchase was recorded", err)
+	}
+	if r := e.inv.reservation(p.ReservationKey); r.Released || !r.Confirmed {
+		t.Fatalf("reservation = %+v, want confirmed", r)
+	}
+	if got := e.inv.stock(book.ID); got != book.Stock-3 {
+		t.Fatalf("stock = %d, want %d", got, book.Stock-3)
+	}
+}
+
+// A recorded purchase whose reservation was given up (the reconciler
+// abandoned it just before it was recorded) is never charged: Pay cancels it.
+func TestPayRefusesAPurchaseWhoseStockWasGivenUp(t *testing.T) {
+	e := newEnv(0)
+	e.inv.confirmErr = errors.New("catalog blip") // recorded, left pending
+	p := e.buy(t, 4)
+	e.inv.confirmErr = nil
+	if err := e.inv.AbandonStock(ctx, p.ReservationKey); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.co.Pay(ctx, buyer, p.ID, card)
+	wantCode(t, err, bookstore.ECONFLICT)
+	if got, _ := e.co.GetPurchase(ctx, buyer, p.ID); got.Status != StatusCancelled || got.Payment != nil {
+		t.Fatalf("purchase = %+v, want cancelled and unpaid", got)
+	}
+	if n := len(e.proc.calls()); n != 0 {
+		t.Fatalf("%d charges for stock that was not held", n)
 	}
 	if got := e.inv.stock(book.ID); got != book.Stock {
 		t.Fatalf("stock = %d, want all %d back", got, book.Stock)
