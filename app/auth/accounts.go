@@ -134,17 +134,24 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(in.Password))
 		return Session{}, wrong
 	} else if err != nil {
+		// No password was checked: the attempt is not a guess.
+		keep := context.WithoutCancel(ctx)
+		_ = a.limiter.Return(keep, account)
+		_ = a.limiter.Return(keep, address)
 		return Session{}, fmt.Errorf("login %s: %w", email, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
 		return Session{}, wrong
 	}
-	if err := a.limiter.Reset(ctx, account); err != nil {
+	// Not cancelled with the request: a client gone right after the right
+	// password must not leave its attempt counted.
+	keep := context.WithoutCancel(ctx)
+	if err := a.limiter.Reset(keep, account); err != nil {
 		return Session{}, fmt.Errorf("login %s: reset failed-login count: %w", email, err)
 	}
 	// People behind one address who sign in successfully do not use up
 	// that address's budget.
-	if err := a.limiter.Return(ctx, address); err != nil {
+	if err := a.limiter.Return(keep, address); err != nil {
 		return Session{}, fmt.Errorf("login %s: uncount login attempt: %w", email, err)
 	}
 	token, err := newToken()

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -508,4 +509,83 @@ func TestSuccessfulLoginsDoNotUseTheAddressBudget(t *testing.T) {
 			t.Fatalf("login %d: %v", i+1, err)
 		}
 	}
+}
+
+// brokenLookups fails every account lookup while broken is set, as a
+// database that is down.
+type brokenLookups struct {
+	*fakeStore
+	broken bool
+}
+
+func (b *brokenLookups) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	if b.broken {
+		return auth.User{}, errors.New("database is down")
+	}
+	return b.fakeStore.UserByEmail(ctx, email)
+}
+
+// Logins that failed before any password was checked are not guesses: once
+// the database is back, the account is not locked.
+func TestLoginsThatCheckedNoPasswordDoNotCount(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "Ana", "ana@example.com")
+	st := &brokenLookups{fakeStore: e.store, broken: true}
+	acc := auth.New(st, auth.Options{BcryptCost: bcrypt.MinCost, SessionTTL: time.Hour, Now: e.clock.Now})
+	login := func() error {
+		_, err := acc.Login(context.Background(), auth.LoginInput{Email: "ana@example.com", Password: goodPassword, RemoteAddr: "192.0.2.1"})
+		return err
+	}
+	for i := 0; i < auth.DefaultLimits.PerAddress+1; i++ {
+		if err := login(); err == nil || bookstore.ErrorCode(err) == bookstore.ETOOMANY {
+			t.Fatalf("login %d with the database down: %v, want an internal error", i+1, err)
+		}
+	}
+	st.broken = false
+	if err := login(); err != nil {
+		t.Fatalf("login once the database is back: %v", err)
+	}
+}
+
+// A successful login whose request is cancelled right after the password
+// check still gives its attempt back.
+func TestCancelledSuccessfulLoginIsNotCounted(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "Ana", "ana@example.com")
+	limiter := &cancelCheckingLimiter{Limiter: auth.NewLoginLimiter(auth.DefaultLimits)}
+	acc := auth.New(e.store, auth.Options{BcryptCost: bcrypt.MinCost, SessionTTL: time.Hour, Now: e.clock.Now, Limiter: limiter})
+	ctx, cancel := context.WithCancel(context.Background())
+	limiter.afterTake = cancel // the client goes away during the check
+	_, _ = acc.Login(ctx, auth.LoginInput{Email: "ana@example.com", Password: goodPassword, RemoteAddr: "192.0.2.1"})
+	if limiter.cancelledCalls > 0 {
+		t.Fatalf("%d limiter calls got the cancelled request context; the attempt stays counted", limiter.cancelledCalls)
+	}
+}
+
+// cancelCheckingLimiter counts Return and Reset calls made with a context
+// already cancelled (a database limiter would refuse them).
+type cancelCheckingLimiter struct {
+	auth.Limiter
+	afterTake      func()
+	cancelledCalls int
+}
+
+func (l *cancelCheckingLimiter) Take(ctx context.Context, now time.Time, keys ...string) (bool, error) {
+	ok, err := l.Limiter.Take(ctx, now, keys...)
+	l.afterTake()
+	return ok, err
+}
+
+func (l *cancelCheckingLimiter) Return(ctx context.Context, key string) error {
+	if ctx.Err() != nil {
+		l.cancelledCalls++
+	}
+	return l.Limiter.Return(ctx, key)
+}
+
+func (l *cancelCheckingLimiter) Reset(ctx context.Context, key string) error {
+	if ctx.Err() != nil {
+		l.cancelledCalls++
+	}
+	return l.Limiter.Reset(ctx, key)
 }

@@ -83,8 +83,10 @@ func loadConfig(ctx *pulumi.Context, base *config.Config) (*Config, error) {
 		fail("bookstore:dbMaxAcu: %v", err)
 	}
 	if cfg.ProxyCidr != "" {
-		if _, _, err := net.ParseCIDR(cfg.ProxyCidr); err != nil {
-			fail("bookstore:proxyCidr must be a CIDR such as the objective 1 proxy's 203.0.113.10/32, got %q", cfg.ProxyCidr)
+		// The gateway believes the forwarding headers of this range, so
+		// the whole internet would let anyone pick their address.
+		if _, n, err := net.ParseCIDR(cfg.ProxyCidr); err != nil || n.String() == "0.0.0.0/0" {
+			fail("bookstore:proxyCidr must be the proxy's address range, such as the objective 1 proxy's 203.0.113.10/32, got %q", cfg.ProxyCidr)
 		}
 	}
 	if cfg.SSHCidr != "" {

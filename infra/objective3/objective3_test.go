@@ -431,10 +431,15 @@ func TestBadConfigurationIsOneLineEach(t *testing.T) {
 	if err == nil {
 		t.Fatal("want a configuration error")
 	}
-	for _, want := range []string{"bookstore:swarmManagers must be 1", "bookstore:imageTag must be", "bookstore:proxyCidr must be a CIDR"} {
+	for _, want := range []string{"bookstore:swarmManagers must be 1", "bookstore:imageTag must be", "bookstore:proxyCidr must be the proxy's address range"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+	// The gateway believes the proxy's forwarding headers: never the world's.
+	_, err = plan.Run(plan.Options{Objective: 3, Root: "../..", Config: map[string]string{"bookstore:proxyCidr": "0.0.0.0/0"}})
+	if err == nil || !strings.Contains(err.Error(), "bookstore:proxyCidr must be the proxy's address range") {
+		t.Errorf("proxyCidr 0.0.0.0/0: %v, want a configuration error", err)
 	}
 }
 
