@@ -213,6 +213,25 @@ func ValidateApp(cfg *Config, fail func(string, ...any)) {
 	}
 }
 
+// ValidateProxyCidr checks bookstore:proxyCidr of objectives 2 and 3: only
+// that range reaches their load balancer, and their apps (objective 2) or
+// gateway (objective 3) believe its X-Forwarded-For. It is the objective 1
+// proxy's address, so a range wider than a /16 is a mistake that would let
+// anyone pick the address their login attempts count against.
+func ValidateProxyCidr(cidr string, fail func(string, ...any)) {
+	if cidr == "" {
+		return
+	}
+	_, n, err := net.ParseCIDR(cidr)
+	if err == nil {
+		ones, bits := n.Mask.Size()
+		if bits == 32 && ones >= 16 || bits == 128 && ones >= 48 {
+			return
+		}
+	}
+	fail("bookstore:proxyCidr must be the proxy's address range, /16 or narrower (the objective 1 proxy's 203.0.113.10/32), got %q", cidr)
+}
+
 // objective comes from bookstore:objective, else from a stack name ending in
 // objectiveN.
 func objective(configured, stack string) (int, error) {

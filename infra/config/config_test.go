@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -107,6 +108,29 @@ func TestRejectsBadConfiguration(t *testing.T) {
 	for name, cfg := range bad {
 		if _, err := load(t, "objective1", cfg); err == nil {
 			t.Errorf("%s: want a configuration error", name)
+		}
+	}
+}
+
+// Objectives 2 and 3 believe the proxy range's X-Forwarded-For, so it must
+// name a proxy, not a slice of the internet.
+func TestProxyCidrMustBeNarrow(t *testing.T) {
+	for cidr, ok := range map[string]bool{
+		"":                true, // unset: nobody's headers are believed
+		"203.0.113.10/32": true,
+		"10.1.0.0/16":     true,
+		"2001:db8::/64":   true,
+		"0.0.0.0/0":       false,
+		"0.0.0.0/1":       false,
+		"10.0.0.0/8":      false,
+		"::/0":            false,
+		"everyone":        false,
+		"203.0.113.10":    false, // an address without its prefix length
+	} {
+		var failed []string
+		config.ValidateProxyCidr(cidr, func(format string, args ...any) { failed = append(failed, fmt.Sprintf(format, args...)) })
+		if ok != (len(failed) == 0) {
+			t.Errorf("%q: accepted %v (%v), want %v", cidr, len(failed) == 0, failed, ok)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package objective2
 import (
 	"fmt"
 	"math"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -145,11 +144,7 @@ func loadSettings(ctx *pulumi.Context, cfg *config.Config) (*settings, error) {
 	} else if !strings.HasPrefix(s.DBInstanceClass, "db.") {
 		fail("bookstore:dbInstanceClass must be an RDS instance class (db.r6g.large ...), got %q", s.DBInstanceClass)
 	}
-	if s.ProxyCidr != "" {
-		if _, n, err := net.ParseCIDR(s.ProxyCidr); err != nil || n.String() == "0.0.0.0/0" {
-			fail("bookstore:proxyCidr must be the proxy's address range (e.g. 203.0.113.7/32), got %q", s.ProxyCidr)
-		}
-	}
+	config.ValidateProxyCidr(s.ProxyCidr, fail)
 	if !(s.MinSize <= s.DesiredCapacity && s.DesiredCapacity <= s.MaxSize) || s.MaxSize < 1 {
 		fail("the group needs minSize <= desiredCapacity <= maxSize, got %d/%d/%d", s.MinSize, s.DesiredCapacity, s.MaxSize)
 	}

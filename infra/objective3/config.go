@@ -82,13 +82,7 @@ func loadConfig(ctx *pulumi.Context, base *config.Config) (*Config, error) {
 	if err != nil {
 		fail("bookstore:dbMaxAcu: %v", err)
 	}
-	if cfg.ProxyCidr != "" {
-		// The gateway believes the forwarding headers of this range, so
-		// the whole internet would let anyone pick their address.
-		if _, n, err := net.ParseCIDR(cfg.ProxyCidr); err != nil || n.String() == "0.0.0.0/0" {
-			fail("bookstore:proxyCidr must be the proxy's address range, such as the objective 1 proxy's 203.0.113.10/32, got %q", cfg.ProxyCidr)
-		}
-	}
+	config.ValidateProxyCidr(cfg.ProxyCidr, fail)
 	if cfg.SSHCidr != "" {
 		if _, n, err := net.ParseCIDR(cfg.SSHCidr); err != nil || n.String() == "0.0.0.0/0" {
 			fail("bookstore:sshCidr must be a CIDR narrower than the whole internet, got %q", cfg.SSHCidr)

@@ -182,26 +182,35 @@ func (n *Network) publicRouteTable(ctx *pulumi.Context, name string, parent pulu
 // privateRouteTable sends the private subnets' internet traffic to one NAT
 // gateway in the first public subnet: one gateway costs half of two, and
 // losing its zone only stops new outbound connections (boots, log
-// shipping), not serving through the load balancer.
+// shipping), not serving through the load balancer. The table has no
+// inline routes, only separate Route resources: other programs add their
+// own (objective 3's VPC peering), and inline routes would overwrite them
+// at the next refresh.
 func (n *Network) privateRouteTable(ctx *pulumi.Context, name string, a Args, parent pulumi.ResourceOption) (pulumi.IDOutput, error) {
-	var routes ec2.RouteTableRouteArray
-	if !a.NoNatGateway {
-		eip, err := ec2.NewEip(ctx, name+"-nat", &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: tags(name + "-nat")}, parent)
-		if err != nil {
-			return pulumi.IDOutput{}, err
-		}
-		nat, err := ec2.NewNatGateway(ctx, name+"-nat", &ec2.NatGatewayArgs{
-			AllocationId: eip.AllocationId,
-			SubnetId:     n.PublicSubnetIDs[0],
-			Tags:         tags(name + "-nat"),
-		}, parent)
-		if err != nil {
-			return pulumi.IDOutput{}, err
-		}
-		routes = ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}}
-	}
-	rt, err := ec2.NewRouteTable(ctx, name+"-private", &ec2.RouteTableArgs{VpcId: n.VpcID, Routes: routes, Tags: tags(name + "-private")}, parent)
+	rt, err := ec2.NewRouteTable(ctx, name+"-private", &ec2.RouteTableArgs{VpcId: n.VpcID, Tags: tags(name + "-private")}, parent)
 	if err != nil {
+		return pulumi.IDOutput{}, err
+	}
+	if a.NoNatGateway {
+		return rt.ID(), nil
+	}
+	eip, err := ec2.NewEip(ctx, name+"-nat", &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: tags(name + "-nat")}, parent)
+	if err != nil {
+		return pulumi.IDOutput{}, err
+	}
+	nat, err := ec2.NewNatGateway(ctx, name+"-nat", &ec2.NatGatewayArgs{
+		AllocationId: eip.AllocationId,
+		SubnetId:     n.PublicSubnetIDs[0],
+		Tags:         tags(name + "-nat"),
+	}, parent)
+	if err != nil {
+		return pulumi.IDOutput{}, err
+	}
+	if _, err := ec2.NewRoute(ctx, name+"-private-internet", &ec2.RouteArgs{
+		RouteTableId:         rt.ID(),
+		DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
+		NatGatewayId:         nat.ID(),
+	}, parent); err != nil {
 		return pulumi.IDOutput{}, err
 	}
 	return rt.ID(), nil

@@ -53,10 +53,14 @@ func TestPrivateSubnetsLeaveThroughOneNATGatewayOnly(t *testing.T) {
 	if nat.Inputs["subnetId"] != "net-public-1-id" {
 		t.Errorf("the NAT gateway belongs in a public subnet, got %v", nat.Inputs["subnetId"])
 	}
-	private := m.One(t, routesType, "net-private")
-	routes := pulumitest.List(private.Inputs["routes"])
-	if len(routes) != 1 || pulumitest.Map(routes[0])["natGatewayId"] != "net-nat-id" || pulumitest.Map(routes[0])["gatewayId"] != nil {
-		t.Errorf("private default route must go to the NAT gateway, not the internet gateway: %v", routes)
+	// A separate Route, never inline: other stacks add routes to this
+	// table (objective 3's peering), which inline routes would overwrite.
+	if routes := pulumitest.List(m.One(t, routesType, "net-private").Inputs["routes"]); len(routes) != 0 {
+		t.Errorf("the private table must have no inline routes: %v", routes)
+	}
+	out := m.One(t, "aws:ec2/route:Route", "net-private-internet").Inputs
+	if out["routeTableId"] != "net-private-id" || out["destinationCidrBlock"] != "0.0.0.0/0" || out["natGatewayId"] != "net-nat-id" || out["gatewayId"] != nil {
+		t.Errorf("private default route must go to the NAT gateway, not the internet gateway: %v", out)
 	}
 	public := pulumitest.List(m.One(t, routesType, "net-public").Inputs["routes"])
 	if len(public) != 1 || pulumitest.Map(public[0])["gatewayId"] != "net-igw-id" {
@@ -85,7 +89,7 @@ func TestWithoutNATPrivateSubnetsHaveNoDefaultRoute(t *testing.T) {
 	if len(m.Find("aws:ec2/natGateway:NatGateway", "")) != 0 {
 		t.Error("NoNatGateway must not create one")
 	}
-	if routes := pulumitest.List(m.One(t, routesType, "net-private").Inputs["routes"]); len(routes) != 0 {
+	if routes := pulumitest.List(m.One(t, routesType, "net-private").Inputs["routes"]); len(routes) != 0 || len(m.Find("aws:ec2/route:Route", "")) != 0 {
 		t.Errorf("private routes without NAT: %v", routes)
 	}
 }
