@@ -137,21 +137,27 @@ func (c *Checkout) holdStock(ctx context.Context, p Purchase) error {
 	if bookstore.ErrorCode(err) != bookstore.ECONFLICT {
 		return err
 	}
-	if terr := c.store.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, c.clock()); terr != nil && bookstore.ErrorCode(terr) != bookstore.ECONFLICT {
-		return fmt.Errorf("cancel purchase %d whose reservation was released: %w", p.ID, terr)
-	}
-	return bookstore.Errorf(bookstore.ECONFLICT, "the stock for purchase %d was released before it was recorded; please buy again", p.ID)
+	return c.cancelUnheld(ctx, p)
 }
 
-// confirm is holdStock for Buy: a recorded purchase whose confirmation
-// failed for another reason (the catalog is down) is not reported as a
-// failure; Pay and the reconciler confirm it later.
+// confirm is holdStock for Buy, except that a confirmation the catalog
+// could not give (it is down) is not reported as a failure of a recorded
+// purchase: Pay and the reconciler confirm it later. A purchase that holds
+// no stock and could not be cancelled is an error all the same.
 func (c *Checkout) confirm(ctx context.Context, p Purchase) error {
-	err := c.holdStock(ctx, p)
-	if err != nil && bookstore.ErrorCode(err) != bookstore.ECONFLICT {
+	err := c.inventory.ConfirmStock(ctx, p.ReservationKey)
+	if bookstore.ErrorCode(err) != bookstore.ECONFLICT {
 		return nil
 	}
-	return err
+	return c.cancelUnheld(ctx, p)
+}
+
+// cancelUnheld cancels a purchase whose reservation was released.
+func (c *Checkout) cancelUnheld(ctx context.Context, p Purchase) error {
+	if err := c.store.Transition(ctx, p.ID, StatusPendingPayment, StatusCancelled, c.clock()); err != nil && bookstore.ErrorCode(err) != bookstore.ECONFLICT {
+		return fmt.Errorf("cancel purchase %d whose reservation was released: %w", p.ID, err)
+	}
+	return bookstore.Errorf(bookstore.ECONFLICT, "the stock for purchase %d was released before it was recorded; please buy again", p.ID)
 }
 
 // ListPurchases returns the caller's purchases.

@@ -426,3 +426,23 @@ func TestPayRefusesAPurchaseWhoseStockWasGivenUp(t *testing.T) {
 		t.Fatalf("stock = %d, want all %d back", got, book.Stock)
 	}
 }
+
+// failingTransitions is a store whose status changes fail, as a database
+// that went away after recording a purchase.
+type failingTransitions struct{ *fakeStore }
+
+func (failingTransitions) Transition(context.Context, int64, Status, Status, time.Time) error {
+	return errors.New("database went away")
+}
+
+// A purchase whose stock was released and which could not be cancelled is
+// not reported as bought.
+func TestBuyThatCouldNotCancelItsUnheldPurchaseFails(t *testing.T) {
+	e := newEnv(0)
+	e.inv.confirmErr = bookstore.Errorf(bookstore.ECONFLICT, "reservation was released")
+	co := New(failingTransitions{e.st}, e.inv, e.proc)
+	co.now = func() time.Time { return now }
+	if p, err := co.Buy(ctx, buyer, BuyInput{BookID: book.ID, Quantity: 1}); err == nil {
+		t.Fatalf("Buy answered purchase %d, which holds no stock", p.ID)
+	}
+}

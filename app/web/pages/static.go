@@ -13,10 +13,15 @@ import (
 // directory: its URL carries no hash of its content, so not for good.
 const sharedCache = "public, max-age=300"
 
-// routeStatic serves the embedded assets at /static/, after the files of
-// sharedDir (if any): an operator who drops a favicon.svg or a logo there
-// (on the shared file system, every instance at once) changes the store's
-// look without a release.
+// overridable are the embedded assets a file of the shared directory
+// replaces. The others are cached for good under their content's hash, so
+// a browser that fetched one would never see a replacement.
+var overridable = map[string]bool{"favicon.svg": true}
+
+// routeStatic serves the embedded assets at /static/, and the files of
+// sharedDir (if any) that are new or replace an overridable one: an operator
+// who drops a favicon or a logo there (on the shared file system, every
+// instance at once) changes the store's look without a release.
 func routeStatic(e *echo.Echo, sharedDir string) {
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
@@ -25,16 +30,18 @@ func routeStatic(e *echo.Echo, sharedDir string) {
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
 	e.GET("/static/*", func(c echo.Context) error {
 		name := c.Param("*")
-		if serveShared(c, sharedDir, name) {
+		version, embedded := assetVersions[name]
+		if (!embedded || overridable[name]) && serveShared(c, sharedDir, name) {
 			return nil
 		}
-		if _, ok := assetVersions[name]; !ok || strings.HasSuffix(name, "/") {
+		if !embedded || strings.HasSuffix(name, "/") {
 			return echo.ErrNotFound // no directory listings, nothing unversioned
 		}
 		// Asset URLs carry a hash of their content, so a changed file gets
-		// a new URL and that URL can be cached for good.
+		// a new URL and that URL can be cached for good, unless a shared
+		// file may replace it under the same URL.
 		cache := sharedCache
-		if c.QueryParam("v") == assetVersions[name] {
+		if c.QueryParam("v") == version && !(sharedDir != "" && overridable[name]) {
 			cache = "public, max-age=31536000, immutable"
 		}
 		c.Response().Header().Set(echo.HeaderCacheControl, cache)
@@ -45,7 +52,9 @@ func routeStatic(e *echo.Echo, sharedDir string) {
 		if serveShared(c, sharedDir, "favicon.ico") {
 			return nil
 		}
-		return c.Redirect(http.StatusMovedPermanently, assetURL("favicon.svg"))
+		// Found, not Moved Permanently: browsers would keep a permanent
+		// redirect past the day an operator adds a favicon.ico.
+		return c.Redirect(http.StatusFound, assetURL("favicon.svg"))
 	})
 }
 
