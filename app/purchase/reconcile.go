@@ -47,48 +47,87 @@ type Reconciled struct {
 //
 // Every step is idempotent, so several instances may run it at once.
 func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
-	var done Reconciled
 	now := c.clock()
-	var errs []error
 	after := c.reconcileAfter
 	if after <= 0 {
 		after = ReconcileAfter
 	}
-	since := now.Add(-ReleaseWindow)
-	c.releasedMu.Lock()
-	if c.releasedThrough.After(since) {
-		since = c.releasedThrough
-	}
-	c.releasedMu.Unlock()
-	cancelled, err := c.store.CancelledSince(ctx, since)
+	cancelled, err := c.store.CancelledSince(ctx, c.releasedSince(now))
 	if err != nil {
-		return done, fmt.Errorf("reconcile: %w", err)
+		return Reconciled{}, fmt.Errorf("reconcile: %w", err)
 	}
-	for _, p := range cancelled {
-		if err := c.inventory.ReleaseStock(ctx, p.ReservationKey); err != nil {
-			if bookstore.ErrorCode(err) == bookstore.EUNAVAILABLE {
-				// The catalog is down: the next pass does the rest.
-				return done, fmt.Errorf("reconcile: release reservation of cancelled purchase %d: %w", p.ID, err)
-			}
-			errs = append(errs, fmt.Errorf("release reservation of cancelled purchase %d: %w", p.ID, err))
+	var errs []error
+	if err := c.releaseCancelled(ctx, cancelled, now, after); err != nil {
+		if unavailable(err) {
+			return Reconciled{}, fmt.Errorf("reconcile: %w", err) // the next pass does the rest
 		}
+		errs = append(errs, err)
 	}
-	if len(errs) == 0 {
-		// The next pass looks only at later cancellations, with a margin
-		// for a Cancel stamped earlier (its clock, its retried commit)
-		// that was still on its way now.
-		c.releasedMu.Lock()
-		c.releasedThrough = now.Add(-max(after, releasedMargin))
-		c.releasedMu.Unlock()
-	}
-	pending, err := c.inventory.PendingReservations(ctx, now.Add(-after), 0)
+	done, err := c.settlePending(ctx, now.Add(-after))
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
 		return done, fmt.Errorf("reconcile: %w", errors.Join(errs...))
 	}
+	return done, nil
+}
+
+func unavailable(err error) bool { return bookstore.ErrorCode(err) == bookstore.EUNAVAILABLE }
+
+// releasedSince is where a pass starts looking for cancellations: after the
+// last clean pass, or ReleaseWindow back on a process's first.
+func (c *Checkout) releasedSince(now time.Time) time.Time {
+	c.releasedMu.Lock()
+	defer c.releasedMu.Unlock()
+	return later(now.Add(-ReleaseWindow), c.releasedThrough)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// releaseCancelled gives back again the stock of the cancelled purchases,
+// and stops at the first sign that the catalog is down.
+func (c *Checkout) releaseCancelled(ctx context.Context, cancelled []Purchase, now time.Time, after time.Duration) error {
+	var errs []error
+	for _, p := range cancelled {
+		if err := c.inventory.ReleaseStock(ctx, p.ReservationKey); err != nil {
+			err = fmt.Errorf("release reservation of cancelled purchase %d: %w", p.ID, err)
+			if unavailable(err) {
+				return err
+			}
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// The next pass looks only at later cancellations, with a margin for a
+	// Cancel stamped earlier (its clock, its retried commit) that was still
+	// on its way now.
+	c.releasedMu.Lock()
+	c.releasedThrough = now.Add(-max(after, releasedMargin))
+	c.releasedMu.Unlock()
+	return nil
+}
+
+// settlePending confirms or gives up the reservations still pending that
+// were made before the given time, and stops at the first sign that a
+// dependency is down.
+func (c *Checkout) settlePending(ctx context.Context, before time.Time) (Reconciled, error) {
+	var done Reconciled
+	pending, err := c.inventory.PendingReservations(ctx, before, 0)
+	if err != nil {
+		return done, err
+	}
+	var errs []error
 	for _, r := range pending {
-		if len(errs) > 0 && bookstore.ErrorCode(errs[len(errs)-1]) == bookstore.EUNAVAILABLE {
-			break // a dependency is down: the next pass does the rest
+		if len(errs) > 0 && unavailable(errs[len(errs)-1]) {
+			break // the next pass does the rest
 		}
 		p, err := c.store.PurchaseByReservationKey(ctx, r.Key)
 		switch {
@@ -125,8 +164,5 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 			errs = append(errs, fmt.Errorf("purchase of reservation %s: %w", r.Key, err))
 		}
 	}
-	if len(errs) > 0 {
-		return done, fmt.Errorf("reconcile: %w", errors.Join(errs...))
-	}
-	return done, nil
+	return done, errors.Join(errs...)
 }
