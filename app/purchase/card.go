@@ -39,19 +39,20 @@ func ValidCardNumber(s string) bool {
 // SimulatedProcessor is a card processor for development and tests: it
 // approves every valid card but DeclinedTestCard and, like real processors,
 // answers a repeated idempotency key with the first result without charging
-// again. Charges counts the real charges, so tests can prove there is one.
+// again (even once refunded), refunds a charge once, and finds a charge by
+// its idempotency key. It keeps every charge and refund, so tests can
+// compare the money taken (Balance) with the payments recorded.
 type SimulatedProcessor struct {
-	mu       sync.Mutex
-	results  map[string]string
-	charges  int
-	refunded map[string]bool
+	mu      sync.Mutex
+	byKey   map[string]string       // idempotency key → ref
+	charges map[string]*ChargeRecord // ref → charge
 }
 
 var _ Processor = (*SimulatedProcessor)(nil)
 
 // NewSimulatedProcessor returns an empty simulated processor.
 func NewSimulatedProcessor() *SimulatedProcessor {
-	return &SimulatedProcessor{results: make(map[string]string), refunded: make(map[string]bool)}
+	return &SimulatedProcessor{byKey: make(map[string]string), charges: make(map[string]*ChargeRecord)}
 }
 
 // Charge approves or declines the card.
@@ -61,34 +62,69 @@ func (s *SimulatedProcessor) Charge(_ context.Context, c Charge) (string, error)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ref, ok := s.results[c.IdempotencyKey]; ok {
+	if ref, ok := s.byKey[c.IdempotencyKey]; ok {
 		return ref, nil
 	}
 	sum := sha256.Sum256([]byte(c.IdempotencyKey))
 	ref := "sim_" + hex.EncodeToString(sum[:8])
-	s.results[c.IdempotencyKey] = ref
-	s.charges++
+	s.byKey[c.IdempotencyKey] = ref
+	s.charges[ref] = &ChargeRecord{Ref: ref, AmountCents: c.AmountCents}
 	return ref, nil
+}
+
+// Refund gives a charge back; ENOTFOUND for a charge never made.
+func (s *SimulatedProcessor) Refund(_ context.Context, ref string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.charges[ref]
+	if !ok {
+		return bookstore.Errorf(bookstore.ENOTFOUND, "no charge %s to refund", ref)
+	}
+	ch.Refunded = true
+	return nil
+}
+
+// LookupCharge finds the charge made under an idempotency key.
+func (s *SimulatedProcessor) LookupCharge(_ context.Context, key string) (ChargeRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.byKey[key]
+	if !ok {
+		return ChargeRecord{}, bookstore.Errorf(bookstore.ENOTFOUND, "no charge under idempotency key %s", key)
+	}
+	return *s.charges[ref], nil
 }
 
 // Charges returns how many distinct charges were made.
 func (s *SimulatedProcessor) Charges() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.charges
-}
-
-// Refund marks a charge as given back.
-func (s *SimulatedProcessor) Refund(_ context.Context, ref string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refunded[ref] = true
-	return nil
+	return len(s.charges)
 }
 
 // Refunds returns how many distinct charges were refunded.
 func (s *SimulatedProcessor) Refunds() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.refunded)
+	n := 0
+	for _, ch := range s.charges {
+		if ch.Refunded {
+			n++
+		}
+	}
+	return n
+}
+
+// Kept returns the charges not refunded, by ref: the money the processor
+// holds, which must equal the payments the store recorded.
+func (s *SimulatedProcessor) Kept() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64)
+	for ref, ch := range s.charges {
+		if !ch.Refunded {
+			out[ref] = ch.AmountCents
+		}
+	}
+	return out
 }

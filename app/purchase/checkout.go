@@ -28,6 +28,9 @@ type Checkout struct {
 	now       func() time.Time
 	// reconcileAfter: see SetReconcileAfter; 0 means ReconcileAfter.
 	reconcileAfter time.Duration
+	// paymentWindow and maxOpen: see SetPaymentWindow and SetMaxOpenOrders.
+	paymentWindow time.Duration
+	maxOpen       int
 	// releasedThrough: Reconcile has given back the stock of every
 	// purchase cancelled before this time (zero: not yet in this process).
 	releasedMu      sync.Mutex
@@ -38,8 +41,27 @@ var _ Service = (*Checkout)(nil)
 
 // New returns the checkout module.
 func New(store Store, inventory Inventory, processor Processor) *Checkout {
-	return &Checkout{store: store, inventory: inventory, processor: processor, now: time.Now}
+	return &Checkout{store: store, inventory: inventory, processor: processor, now: time.Now,
+		paymentWindow: DefaultPaymentWindow, maxOpen: DefaultMaxOpenOrders}
 }
+
+// DefaultPaymentWindow is how long a purchase may stay unpaid before the
+// reconciler cancels it and gives its stock back.
+const DefaultPaymentWindow = 30 * time.Minute
+
+// DefaultMaxOpenOrders is how many unpaid purchases one buyer may hold.
+const DefaultMaxOpenOrders = 5
+
+// SetPaymentWindow changes how long a new purchase may stay unpaid.
+func (c *Checkout) SetPaymentWindow(d time.Duration) {
+	if d > 0 {
+		c.paymentWindow = d
+	}
+}
+
+// SetMaxOpenOrders changes how many unpaid purchases a buyer may hold; 0
+// or less means no limit.
+func (c *Checkout) SetMaxOpenOrders(n int) { c.maxOpen = n }
 
 func (c *Checkout) clock() time.Time { return c.now().UTC() }
 
@@ -86,8 +108,9 @@ func (c *Checkout) Buy(ctx context.Context, caller bookstore.Caller, in BuyInput
 	now := c.clock()
 	p := Purchase{BuyerID: caller.UserID, BookID: r.BookID, BookTitle: r.Title, Quantity: r.Quantity,
 		UnitPriceCents: r.UnitPriceCents, TotalCents: r.UnitPriceCents * int64(r.Quantity),
-		Status: StatusPendingPayment, ReservationKey: key, CreatedAt: now, UpdatedAt: now}
-	if err := c.store.CreatePurchase(ctx, &p); err != nil {
+		Status: StatusPendingPayment, ReservationKey: key, CreatedAt: now, UpdatedAt: now,
+		PayBy: now.Add(c.paymentWindow).Truncate(time.Second)}
+	if err := c.store.CreatePurchase(ctx, &p, c.maxOpen); err != nil {
 		// The purchase may be recorded even so: by a concurrent retry with
 		// the same key, or by this very call when the database committed
 		// and only its answer was lost. Then it is answered, never given up;
@@ -189,96 +212,6 @@ func (c *Checkout) GetPurchase(ctx context.Context, caller bookstore.Caller, id 
 		return Purchase{}, bookstore.Errorf(bookstore.ENOTFOUND, "purchase %d not found", id)
 	}
 	return p, nil
-}
-
-// Cancel cancels an unpaid purchase and releases its stock.
-func (c *Checkout) Cancel(ctx context.Context, caller bookstore.Caller, id int64) (Purchase, error) {
-	p, err := c.GetPurchase(ctx, caller, id)
-	if err != nil {
-		return Purchase{}, err
-	}
-	if p.Status == StatusCancelled {
-		return p, nil
-	}
-	if p.Status != StatusPendingPayment {
-		return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "purchase %d is already %s and cannot be cancelled", id, p.Status)
-	}
-	if err := c.store.Transition(ctx, id, StatusPendingPayment, StatusCancelled, c.clock()); err != nil {
-		return Purchase{}, fmt.Errorf("cancel purchase %d: %w", id, err)
-	}
-	// Released after the status change: a crash in between leaves a cancelled
-	// purchase whose reservation ReleaseStock can still release (idempotent).
-	if err := c.inventory.ReleaseStock(context.WithoutCancel(ctx), p.ReservationKey); err != nil {
-		return Purchase{}, fmt.Errorf("release stock of purchase %d: %w", id, err)
-	}
-	return c.store.GetPurchase(ctx, id)
-}
-
-// Pay charges the card for the purchase total, exactly once.
-func (c *Checkout) Pay(ctx context.Context, caller bookstore.Caller, id int64, in PaymentInput) (Purchase, error) {
-	p, err := c.GetPurchase(ctx, caller, id)
-	if err != nil {
-		return Purchase{}, err
-	}
-	if p.Payment != nil { // paid (or shipped) already: the same payment, no second charge
-		return p, nil
-	}
-	if p.Status != StatusPendingPayment {
-		return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "purchase %d is %s and cannot be paid", id, p.Status)
-	}
-	number, holder, err := validatePayment(in)
-	if err != nil {
-		return Purchase{}, err
-	}
-	// Money only for stock that is held: a purchase whose reservation was
-	// given up meanwhile is cancelled here instead of charged.
-	if err := c.holdStock(ctx, p); err != nil {
-		return Purchase{}, fmt.Errorf("pay purchase %d: %w", id, err)
-	}
-	ref, err := c.processor.Charge(ctx, Charge{IdempotencyKey: "purchase-" + p.ReservationKey,
-		AmountCents: p.TotalCents, CardNumber: number, CardHolder: holder})
-	if err != nil {
-		return Purchase{}, fmt.Errorf("charge purchase %d: %w", id, err)
-	}
-	pay := Payment{PurchaseID: id, Method: "card", CardLast4: number[len(number)-4:], CardHolder: holder,
-		AmountCents: p.TotalCents, ProviderRef: ref, CreatedAt: c.clock()}
-	if err := c.store.RecordPayment(ctx, &pay); err != nil {
-		if bookstore.ErrorCode(err) == bookstore.ECONFLICT {
-			// A concurrent request paid first with the same idempotency key,
-			// so the processor charged once; answer with the recorded payment.
-			cur, gerr := c.store.GetPurchase(ctx, id)
-			if gerr == nil && cur.Payment != nil {
-				return cur, nil
-			}
-			if gerr == nil && cur.Status == StatusCancelled {
-				// Cancelled between our read and the charge: the money goes back.
-				if rerr := c.processor.Refund(context.WithoutCancel(ctx), ref); rerr != nil {
-					return Purchase{}, fmt.Errorf("refund charge %s of cancelled purchase %d: %w", ref, id, rerr)
-				}
-				return Purchase{}, bookstore.Errorf(bookstore.ECONFLICT, "purchase %d was cancelled while paying; the charge was refunded", id)
-			}
-		}
-		return Purchase{}, fmt.Errorf("record payment of purchase %d: %w", id, err)
-	}
-	return c.store.GetPurchase(ctx, id)
-}
-
-func validatePayment(in PaymentInput) (number, holder string, err error) {
-	if in.Method != "" && in.Method != "card" {
-		return "", "", bookstore.Errorf(bookstore.EINVALID, "payment method must be \"card\"")
-	}
-	number = strings.NewReplacer(" ", "", "-", "").Replace(in.CardNumber)
-	if !ValidCardNumber(number) {
-		return "", "", bookstore.Errorf(bookstore.EINVALID, "card number is not valid")
-	}
-	holder = strings.TrimSpace(in.CardHolder)
-	if holder == "" {
-		return "", "", bookstore.Errorf(bookstore.EINVALID, "card holder is required")
-	}
-	if utf8.RuneCountInString(holder) > 100 {
-		return "", "", bookstore.Errorf(bookstore.EINVALID, "card holder must be at most 100 characters")
-	}
-	return number, holder, nil
 }
 
 // ChooseDelivery ships a paid purchase with the chosen provider.

@@ -139,12 +139,24 @@ type fakeStore struct {
 	purchases  map[int64]Purchase
 	payments   map[int64]Payment // by purchase id
 	deliveries map[int64]Delivery
+	attempts   map[int64]PaymentAttempt // by purchase id
 	providers  []Provider
 	createErr  error
+	// fail, when set, is asked before each call by its method name; an
+	// error it returns is that call's answer, with nothing written.
+	fail func(method string) error
+}
+
+func (s *fakeStore) failing(method string) error {
+	if s.fail == nil {
+		return nil
+	}
+	return s.fail(method)
 }
 
 func newFakeStore() *fakeStore {
-	s := &fakeStore{purchases: map[int64]Purchase{}, payments: map[int64]Payment{}, deliveries: map[int64]Delivery{}}
+	s := &fakeStore{purchases: map[int64]Purchase{}, payments: map[int64]Payment{}, deliveries: map[int64]Delivery{},
+		attempts: map[int64]PaymentAttempt{}}
 	for i, p := range DefaultProviders { // most expensive first, as seeded
 		p.ID = int64(i + 1)
 		s.providers = append(s.providers, p)
@@ -152,11 +164,22 @@ func newFakeStore() *fakeStore {
 	return s
 }
 
-func (s *fakeStore) CreatePurchase(_ context.Context, p *Purchase) error {
+func (s *fakeStore) CreatePurchase(_ context.Context, p *Purchase, maxOpen int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.createErr != nil {
 		return s.createErr
+	}
+	if maxOpen > 0 {
+		open := 0
+		for _, q := range s.purchases {
+			if q.BuyerID == p.BuyerID && q.Status == StatusPendingPayment && q.PayBy.After(p.CreatedAt) {
+				open++
+			}
+		}
+		if open >= maxOpen {
+			return bookstore.Errorf(bookstore.ECONFLICT, "you already have %d unpaid orders", open)
+		}
 	}
 	s.nextID++
 	p.ID = s.nextID
@@ -242,19 +265,123 @@ func (s *fakeStore) CancelledSince(_ context.Context, since time.Time) ([]Purcha
 func (s *fakeStore) Transition(_ context.Context, id int64, from, to Status, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.failing("Transition"); err != nil {
+		return err
+	}
 	return s.transition(id, from, to, at)
 }
 
-func (s *fakeStore) RecordPayment(_ context.Context, pay *Payment) error {
+func (s *fakeStore) RecordPayment(_ context.Context, pay *Payment, attemptKey string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.failing("RecordPayment"); err != nil {
+		return err
+	}
+	a, hasAttempt := s.attempts[pay.PurchaseID]
+	if attemptKey != "" && (!hasAttempt || a.IdempotencyKey != attemptKey || a.Status != AttemptPending) {
+		return bookstore.Errorf(bookstore.ECONFLICT, "payment attempt %s is not pending", attemptKey)
+	}
 	if err := s.transition(pay.PurchaseID, StatusPendingPayment, StatusPaid, pay.CreatedAt); err != nil {
 		return err
+	}
+	if attemptKey != "" {
+		a.Status, a.ProviderRef, a.UpdatedAt = AttemptCompleted, pay.ProviderRef, pay.CreatedAt
+		s.attempts[pay.PurchaseID] = a
 	}
 	s.nextID++
 	pay.ID = s.nextID
 	s.payments[pay.PurchaseID] = *pay
 	return nil
+}
+
+func (s *fakeStore) BeginPayment(_ context.Context, a *PaymentAttempt) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.failing("BeginPayment"); err != nil {
+		return err
+	}
+	p, ok := s.purchases[a.PurchaseID]
+	if !ok {
+		return bookstore.Errorf(bookstore.ENOTFOUND, "purchase %d not found", a.PurchaseID)
+	}
+	if p.Status != StatusPendingPayment {
+		return bookstore.Errorf(bookstore.ECONFLICT, "purchase %d is %s", p.ID, p.Status)
+	}
+	cur, ok := s.attempts[a.PurchaseID]
+	switch {
+	case ok && cur.Status == AttemptPending:
+		*a = cur
+		return nil
+	case ok && cur.Status != AttemptFailed:
+		return bookstore.Errorf(bookstore.ECONFLICT, "purchase %d payment is %s", p.ID, cur.Status)
+	}
+	a.Status = AttemptPending
+	s.attempts[a.PurchaseID] = *a
+	return nil
+}
+
+func (s *fakeStore) PaymentAttempt(_ context.Context, purchaseID int64) (PaymentAttempt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.failing("PaymentAttempt"); err != nil {
+		return PaymentAttempt{}, err
+	}
+	a, ok := s.attempts[purchaseID]
+	if !ok {
+		return PaymentAttempt{}, bookstore.Errorf(bookstore.ENOTFOUND, "no payment attempt for purchase %d", purchaseID)
+	}
+	return a, nil
+}
+
+func (s *fakeStore) SettleAttempt(_ context.Context, key string, to AttemptStatus, ref string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.failing("SettleAttempt"); err != nil {
+		return err
+	}
+	for id, a := range s.attempts {
+		if a.IdempotencyKey != key {
+			continue
+		}
+		if a.Status != AttemptPending {
+			return bookstore.Errorf(bookstore.ECONFLICT, "payment attempt %s is %s", key, a.Status)
+		}
+		a.Status, a.UpdatedAt = to, at
+		if ref != "" {
+			a.ProviderRef = ref
+		}
+		s.attempts[id] = a
+		return nil
+	}
+	return bookstore.Errorf(bookstore.ENOTFOUND, "no payment attempt %s", key)
+}
+
+func (s *fakeStore) PendingAttempts(_ context.Context, before time.Time, _ int) ([]PaymentAttempt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []PaymentAttempt
+	for _, a := range s.attempts {
+		if a.Status == AttemptPending && a.UpdatedAt.Before(before) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) ExpiredPurchases(_ context.Context, before time.Time, _ int) ([]Purchase, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Purchase
+	for id, p := range s.purchases {
+		if p.Status != StatusPendingPayment || p.PayBy.IsZero() || !p.PayBy.Before(before) {
+			continue
+		}
+		if a, ok := s.attempts[id]; ok && a.Status == AttemptPending {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func (s *fakeStore) RecordDelivery(_ context.Context, d *Delivery) error {
@@ -333,6 +460,10 @@ func (p *recordingProcessor) Charge(ctx context.Context, c Charge) (string, erro
 
 func (p *recordingProcessor) Refund(ctx context.Context, ref string) error {
 	return p.inner.Refund(ctx, ref)
+}
+
+func (p *recordingProcessor) LookupCharge(ctx context.Context, key string) (ChargeRecord, error) {
+	return p.inner.LookupCharge(ctx, key)
 }
 
 func (p *recordingProcessor) calls() []Charge {

@@ -36,6 +36,10 @@ type Purchase struct {
 	TotalCents     int64     `json:"total_cents"`
 	Status         Status    `json:"status"`
 	ReservationKey string    `json:"-"`
+	// PayBy is the payment deadline of a purchase (UTC, to the second):
+	// past it the purchase can no longer be paid and the reconciler
+	// cancels it. Zero for purchases made before deadlines existed.
+	PayBy          time.Time `json:"pay_by,omitzero"`
 	Payment        *Payment  `json:"payment,omitempty"`
 	Delivery       *Delivery `json:"delivery,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -135,6 +139,37 @@ type Inventory interface {
 	PendingReservations(ctx context.Context, before time.Time, limit int) ([]catalog.Reservation, error)
 }
 
+// AttemptStatus is where a payment attempt is: pending from before the
+// processor is asked until its outcome is recorded.
+type AttemptStatus string
+
+// A payment attempt moves pending → completed (the payment is recorded),
+// pending → failed (no money was taken: declined, or no charge exists) or
+// pending → refunded (money was taken for a purchase that was cancelled).
+// A failed attempt may be started again, under a new idempotency key.
+const (
+	AttemptPending   AttemptStatus = "pending"
+	AttemptCompleted AttemptStatus = "completed"
+	AttemptFailed    AttemptStatus = "failed"
+	AttemptRefunded  AttemptStatus = "refunded"
+)
+
+// PaymentAttempt is the record of a charge asked of the processor, written
+// before it is asked, so that money is never taken without a record: a
+// crash after the charge leaves a pending attempt whose idempotency key
+// the reconciler looks up at the processor. One per purchase.
+type PaymentAttempt struct {
+	PurchaseID     int64
+	IdempotencyKey string
+	AmountCents    int64
+	CardLast4      string
+	CardHolder     string
+	Status         AttemptStatus
+	ProviderRef    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
 // Charge asks a payment processor for money.
 type Charge struct {
 	IdempotencyKey string // the same key never charges twice
@@ -143,16 +178,29 @@ type Charge struct {
 	CardHolder     string
 }
 
+// ChargeRecord is what a processor knows about one charge.
+type ChargeRecord struct {
+	Ref         string
+	AmountCents int64
+	Refunded    bool
+}
+
 // Processor charges cards. EPAYMENT when the card is declined.
 type Processor interface {
 	Charge(ctx context.Context, c Charge) (ref string, err error)
 	// Refund gives a charge back in full; refunding twice refunds once.
 	Refund(ctx context.Context, ref string) error
+	// LookupCharge finds the charge made under an idempotency key;
+	// ENOTFOUND when none was made (or it was declined).
+	LookupCharge(ctx context.Context, idempotencyKey string) (ChargeRecord, error)
 }
 
 // Store persists purchases; ENOTFOUND for missing rows.
 type Store interface {
-	CreatePurchase(ctx context.Context, p *Purchase) error
+	// CreatePurchase records p. With maxOpen > 0 it is ECONFLICT when the
+	// buyer already holds maxOpen purchases pending payment whose deadline
+	// has not passed, checked and inserted atomically per buyer.
+	CreatePurchase(ctx context.Context, p *Purchase, maxOpen int) error
 	// GetPurchase returns the purchase with its payment and delivery, if any.
 	GetPurchase(ctx context.Context, id int64) (Purchase, error)
 	// PurchaseByReservationKey finds the purchase a reservation was made for.
@@ -166,7 +214,26 @@ type Store interface {
 	Transition(ctx context.Context, id int64, from, to Status, at time.Time) error
 	// RecordPayment stores the payment and moves pending_payment → paid in
 	// one transaction; ECONFLICT when the purchase is no longer pending.
-	RecordPayment(ctx context.Context, pay *Payment) error
+	// With attemptKey set, the same transaction completes that payment
+	// attempt, and is ECONFLICT unless the attempt is still pending.
+	RecordPayment(ctx context.Context, pay *Payment, attemptKey string) error
+	// BeginPayment records a payment attempt before the processor is asked.
+	// It inserts a (pending) when the purchase has none; when it has a
+	// pending one (a concurrent or interrupted Pay) that one is returned
+	// unchanged, so both ask under the same key; a failed one is replaced
+	// by a. ECONFLICT when the purchase is not pending_payment or its
+	// attempt is completed or refunded. a is set to the attempt to use.
+	BeginPayment(ctx context.Context, a *PaymentAttempt) error
+	// PaymentAttempt returns a purchase's attempt; ENOTFOUND when none.
+	PaymentAttempt(ctx context.Context, purchaseID int64) (PaymentAttempt, error)
+	// SettleAttempt moves a pending attempt to `to` (failed or refunded),
+	// and only a pending one: ECONFLICT otherwise.
+	SettleAttempt(ctx context.Context, key string, to AttemptStatus, ref string, at time.Time) error
+	// PendingAttempts lists attempts pending since before the given time.
+	PendingAttempts(ctx context.Context, before time.Time, limit int) ([]PaymentAttempt, error)
+	// ExpiredPurchases lists purchases pending payment whose deadline is
+	// before the given time and that have no pending payment attempt.
+	ExpiredPurchases(ctx context.Context, before time.Time, limit int) ([]Purchase, error)
 	// RecordDelivery stores the delivery and moves paid → shipped in one
 	// transaction; ECONFLICT when the purchase is not paid.
 	RecordDelivery(ctx context.Context, d *Delivery) error

@@ -34,6 +34,10 @@ const releasedMargin = 10 * time.Minute
 type Reconciled struct {
 	Confirmed int // reservations whose purchase was recorded
 	Released  int // reservations without a live purchase, stock given back
+	Paid      int // payment attempts charged but unrecorded, now recorded
+	Refunded  int // payment attempts charged for cancelled purchases, refunded
+	Failed    int // payment attempts that charged nothing, closed
+	Expired   int // purchases unpaid past their deadline, cancelled
 }
 
 // Reconcile repairs what a crash between two steps can leave:
@@ -43,7 +47,14 @@ type Reconciled struct {
 //     while still pending, so a Buy finishing at that moment keeps it;
 //   - the reservations of purchases cancelled within ReleaseWindow are
 //     released again, which does nothing for those already released (Cancel
-//     stopped between cancelling and releasing).
+//     stopped between cancelling and releasing);
+//   - a payment attempt still pending ReconcileAfter after it began is
+//     looked up at the processor: its charge is recorded as the payment
+//     (purchase still pending) or refunded (purchase cancelled), and an
+//     attempt without a charge is closed as failed;
+//   - a purchase unpaid past its deadline (PayBy) is cancelled and its
+//     stock released, unless a payment attempt is still pending (settled
+//     first, by the step above).
 //
 // Every step is idempotent, so several instances may run it at once.
 func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
@@ -65,6 +76,12 @@ func (c *Checkout) Reconcile(ctx context.Context) (Reconciled, error) {
 	}
 	done, err := c.settlePending(ctx, now.Add(-after))
 	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.settlePayments(ctx, now.Add(-after), &done); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.expireUnpaid(ctx, now, &done); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {

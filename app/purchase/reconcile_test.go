@@ -380,8 +380,8 @@ func TestReconcileStopsConfirmingWhenTheCatalogIsDown(t *testing.T) {
 // COMMIT went through but whose answer was lost.
 type lostCommitStore struct{ *fakeStore }
 
-func (s lostCommitStore) CreatePurchase(ctx context.Context, p *Purchase) error {
-	if err := s.fakeStore.CreatePurchase(ctx, p); err != nil {
+func (s lostCommitStore) CreatePurchase(ctx context.Context, p *Purchase, maxOpen int) error {
+	if err := s.fakeStore.CreatePurchase(ctx, p, maxOpen); err != nil {
 		return err
 	}
 	return errors.New("invalid connection")

@@ -146,7 +146,7 @@ func (s suite) testMigrateUpgradeKeepsData(t *testing.T) {
 	must(t, cs.CreateBook(ctx, &b))
 	p := purchase.Purchase{BuyerID: u.ID, BookID: b.ID, BookTitle: b.Title, Quantity: 1, UnitPriceCents: 1999,
 		TotalCents: 1999, Status: purchase.StatusPendingPayment, ReservationKey: "old-key"}
-	must(t, ps.CreatePurchase(ctx, &p))
+	must(t, ps.CreatePurchase(ctx, &p, 0))
 
 	must(t, db.Migrate(ctx, store.Modules()...))
 

@@ -133,7 +133,7 @@ func (s suite) testTimesUTC(t *testing.T) {
 
 	ps := store.NewPurchaseStore(db)
 	p := newPurchase(1, b.ID, "utc", at)
-	must(t, ps.CreatePurchase(ctx, &p))
+	must(t, ps.CreatePurchase(ctx, &p, 0))
 	gotP, err := ps.GetPurchase(ctx, p.ID)
 	must(t, err)
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/tet-bookstore/bookstore/app/bookstore"
 	"github.com/tet-bookstore/bookstore/app/purchase"
@@ -24,13 +25,27 @@ func purchaseNotFound(id int64) error {
 	return bookstore.Errorf(bookstore.ENOTFOUND, "purchase %d not found", id)
 }
 
-// CreatePurchase inserts p and sets its ID.
-func (s *PurchaseStore) CreatePurchase(ctx context.Context, p *purchase.Purchase) error {
+// CreatePurchase inserts p and sets its ID; with maxOpen > 0, only while
+// the buyer holds fewer open (pending, within their deadline) purchases.
+func (s *PurchaseStore) CreatePurchase(ctx context.Context, p *purchase.Purchase, maxOpen int) error {
 	row := purchaseToRow(p)
 	row.ID = 0
-	err := s.db.write(ctx, func(tx *gorm.DB) error { return tx.Create(&row).Error })
+	err := s.db.write(ctx, func(tx *gorm.DB) error {
+		if maxOpen > 0 {
+			if err := openOrdersBelow(tx, p.BuyerID, maxOpen, row.CreatedAt); err != nil {
+				return err
+			}
+		}
+		if row.PayBy == nil {
+			tx = tx.Omit("pay_by") // NULL either way; also before the column existed
+		}
+		return tx.Create(&row).Error
+	})
 	if isUniqueViolation(err) {
 		return bookstore.Errorf(bookstore.ECONFLICT, "a purchase for this reservation already exists")
+	}
+	if bookstore.ErrorCode(err) == bookstore.ECONFLICT {
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("insert purchase: %w", err)
@@ -164,8 +179,33 @@ func transition(tx *gorm.DB, id int64, from, to purchase.Status, at time.Time) e
 	return bookstore.Errorf(bookstore.ECONFLICT, "purchase %d is %s, not %s", id, rows[0].Status, from)
 }
 
-// RecordPayment stores the payment and marks the purchase paid, together.
-func (s *PurchaseStore) RecordPayment(ctx context.Context, pay *purchase.Payment) error {
+// openOrdersBelow locks the buyer's row in purchase_buyers (made on first
+// use), so that of two concurrent purchases of one buyer the second waits,
+// then counts the buyer's open purchases: ECONFLICT at maxOpen. On MySQL the
+// count is the transaction's first plain read, so its snapshot is taken
+// after the lock and sees the purchase the previous holder committed.
+func openOrdersBelow(tx *gorm.DB, buyerID int64, maxOpen int, at time.Time) error {
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&buyerRow{BuyerID: buyerID, LockedAt: at}).Error; err != nil {
+		return err
+	}
+	if err := tx.Exec("UPDATE purchase_buyers SET locked_at = ? WHERE buyer_id = ?", at, buyerID).Error; err != nil {
+		return err
+	}
+	var n int64
+	err := tx.Model(&purchaseRow{}).Where("buyer_id = ? AND status = ? AND pay_by > ?",
+		buyerID, string(purchase.StatusPendingPayment), at).Count(&n).Error
+	if err != nil {
+		return err
+	}
+	if n >= int64(maxOpen) {
+		return bookstore.Errorf(bookstore.ECONFLICT, "you already have %d unpaid orders, the most one account may hold; pay or cancel one before buying again", n)
+	}
+	return nil
+}
+
+// RecordPayment stores the payment and marks the purchase paid, together;
+// with attemptKey, it completes that pending payment attempt too.
+func (s *PurchaseStore) RecordPayment(ctx context.Context, pay *purchase.Payment, attemptKey string) error {
 	row := paymentRow{PurchaseID: pay.PurchaseID, Method: pay.Method, CardLast4: pay.CardLast4, CardHolder: pay.CardHolder,
 		AmountCents: pay.AmountCents, ProviderRef: pay.ProviderRef, CreatedAt: dbTime(pay.CreatedAt)}
 	if row.CreatedAt.IsZero() {
@@ -174,6 +214,11 @@ func (s *PurchaseStore) RecordPayment(ctx context.Context, pay *purchase.Payment
 	err := s.db.write(ctx, func(tx *gorm.DB) error {
 		if err := transition(tx, pay.PurchaseID, purchase.StatusPendingPayment, purchase.StatusPaid, row.CreatedAt); err != nil {
 			return err
+		}
+		if attemptKey != "" {
+			if err := completeAttempt(tx, pay.PurchaseID, attemptKey, pay.ProviderRef, row.CreatedAt); err != nil {
+				return err
+			}
 		}
 		return tx.Create(&row).Error
 	})

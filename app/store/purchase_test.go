@@ -21,13 +21,13 @@ func (s suite) testPurchases(t *testing.T) {
 	ctx := ctxT(t)
 	st := store.NewPurchaseStore(s.fresh(t))
 	p1 := newPurchase(10, 1, "k1", t0)
-	must(t, st.CreatePurchase(ctx, &p1))
+	must(t, st.CreatePurchase(ctx, &p1, 0))
 	p2 := newPurchase(10, 2, "k2", t0.Add(time.Minute))
-	must(t, st.CreatePurchase(ctx, &p2))
+	must(t, st.CreatePurchase(ctx, &p2, 0))
 	other := newPurchase(11, 1, "k3", t0)
-	must(t, st.CreatePurchase(ctx, &other))
+	must(t, st.CreatePurchase(ctx, &other, 0))
 	dup := newPurchase(10, 1, "k1", t0)
-	wantCode(t, st.CreatePurchase(ctx, &dup), bookstore.ECONFLICT) // one purchase per reservation
+	wantCode(t, st.CreatePurchase(ctx, &dup, 0), bookstore.ECONFLICT) // one purchase per reservation
 
 	got, err := st.GetPurchase(ctx, p1.ID)
 	must(t, err)
@@ -73,7 +73,7 @@ func (s suite) testPaymentAndDelivery(t *testing.T) {
 	db := s.fresh(t)
 	st := store.NewPurchaseStore(db)
 	p := newPurchase(10, 1, "k1", t0)
-	must(t, st.CreatePurchase(ctx, &p))
+	must(t, st.CreatePurchase(ctx, &p, 0))
 	provs, err := st.ListProviders(ctx)
 	must(t, err)
 	dhl := provs[0]
@@ -84,7 +84,7 @@ func (s suite) testPaymentAndDelivery(t *testing.T) {
 
 	pay := purchase.Payment{PurchaseID: p.ID, Method: "card", CardLast4: "4242", CardHolder: "Ada", AmountCents: 3998,
 		ProviderRef: "sim_1", CreatedAt: t0.Add(time.Minute)}
-	must(t, st.RecordPayment(ctx, &pay))
+	must(t, st.RecordPayment(ctx, &pay, ""))
 	if pay.ID == 0 {
 		t.Fatal("payment has no ID")
 	}
@@ -95,8 +95,8 @@ func (s suite) testPaymentAndDelivery(t *testing.T) {
 	}
 	again := pay
 	again.ID = 0
-	wantCode(t, st.RecordPayment(ctx, &again), bookstore.ECONFLICT)
-	wantCode(t, st.RecordPayment(ctx, &purchase.Payment{PurchaseID: 999999, Method: "card", CardLast4: "4242"}), bookstore.ENOTFOUND)
+	wantCode(t, st.RecordPayment(ctx, &again, ""), bookstore.ECONFLICT)
+	wantCode(t, st.RecordPayment(ctx, &purchase.Payment{PurchaseID: 999999, Method: "card", CardLast4: "4242"}, ""), bookstore.ENOTFOUND)
 	if n := count(t, db, "payments", ""); n != 1 {
 		t.Fatalf("%d payments, want 1", n)
 	}
@@ -124,7 +124,7 @@ func (s suite) testRecordPaymentConcurrently(t *testing.T) {
 	db := s.fresh(t)
 	st := store.NewPurchaseStore(db)
 	p := newPurchase(10, 1, "k1", t0)
-	must(t, st.CreatePurchase(ctx, &p))
+	must(t, st.CreatePurchase(ctx, &p, 0))
 	const n = 10
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -135,7 +135,7 @@ func (s suite) testRecordPaymentConcurrently(t *testing.T) {
 			defer wg.Done()
 			<-start
 			errs[i] = st.RecordPayment(ctx, &purchase.Payment{PurchaseID: p.ID, Method: "card", CardLast4: "4242",
-				CardHolder: "Ada", AmountCents: 3998, ProviderRef: "sim", CreatedAt: t0})
+				CardHolder: "Ada", AmountCents: 3998, ProviderRef: "sim", CreatedAt: t0}, "")
 		}()
 	}
 	close(start)

@@ -44,7 +44,7 @@ func TestReservationLifecycle(t *testing.T) {
 
 			at := time.Now().UTC()
 			p := newPurchase(7, bk.ID, "recorded", at)
-			must(t, purchases.CreatePurchase(ctx, &p))
+			must(t, purchases.CreatePurchase(ctx, &p, 0))
 			got, err := purchases.PurchaseByReservationKey(ctx, "recorded")
 			must(t, err)
 			if got.ID != p.ID {

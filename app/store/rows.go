@@ -94,24 +94,64 @@ type purchaseRow struct {
 	UnitPriceCents int64     `gorm:"column:unit_price_cents"`
 	TotalCents     int64     `gorm:"column:total_cents"`
 	Status         string    `gorm:"column:status"`
-	ReservationKey string    `gorm:"column:reservation_key"`
-	CreatedAt      time.Time `gorm:"column:created_at"`
-	UpdatedAt      time.Time `gorm:"column:updated_at"`
+	ReservationKey string     `gorm:"column:reservation_key"`
+	PayBy          *time.Time `gorm:"column:pay_by"`
+	CreatedAt      time.Time  `gorm:"column:created_at"`
+	UpdatedAt      time.Time  `gorm:"column:updated_at"`
 }
 
 func (purchaseRow) TableName() string { return "purchases" }
 
 func purchaseToRow(p *purchase.Purchase) purchaseRow {
-	return purchaseRow{ID: p.ID, BuyerID: p.BuyerID, BookID: p.BookID, BookTitle: p.BookTitle, Quantity: p.Quantity,
+	r := purchaseRow{ID: p.ID, BuyerID: p.BuyerID, BookID: p.BookID, BookTitle: p.BookTitle, Quantity: p.Quantity,
 		UnitPriceCents: p.UnitPriceCents, TotalCents: p.TotalCents, Status: string(p.Status),
 		ReservationKey: p.ReservationKey, CreatedAt: dbTime(p.CreatedAt), UpdatedAt: dbTime(p.UpdatedAt)}
+	if !p.PayBy.IsZero() {
+		at := dbTime(p.PayBy)
+		r.PayBy = &at
+	}
+	return r
 }
 
 func (r purchaseRow) domain() purchase.Purchase {
-	return purchase.Purchase{ID: r.ID, BuyerID: r.BuyerID, BookID: r.BookID, BookTitle: r.BookTitle, Quantity: r.Quantity,
+	p := purchase.Purchase{ID: r.ID, BuyerID: r.BuyerID, BookID: r.BookID, BookTitle: r.BookTitle, Quantity: r.Quantity,
 		UnitPriceCents: r.UnitPriceCents, TotalCents: r.TotalCents, Status: purchase.Status(r.Status),
 		ReservationKey: r.ReservationKey, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.PayBy != nil {
+		p.PayBy = r.PayBy.UTC()
+	}
+	return p
 }
+
+type attemptRow struct {
+	ID             int64     `gorm:"column:id;primaryKey"`
+	PurchaseID     int64     `gorm:"column:purchase_id"`
+	IdempotencyKey string    `gorm:"column:idempotency_key"`
+	AmountCents    int64     `gorm:"column:amount_cents"`
+	CardLast4      string    `gorm:"column:card_last4"`
+	CardHolder     string    `gorm:"column:card_holder"`
+	Status         string    `gorm:"column:status"`
+	ProviderRef    string    `gorm:"column:provider_ref"`
+	CreatedAt      time.Time `gorm:"column:created_at"`
+	UpdatedAt      time.Time `gorm:"column:updated_at"`
+}
+
+func (attemptRow) TableName() string { return "payment_attempts" }
+
+func (r attemptRow) domain() purchase.PaymentAttempt {
+	return purchase.PaymentAttempt{PurchaseID: r.PurchaseID, IdempotencyKey: r.IdempotencyKey, AmountCents: r.AmountCents,
+		CardLast4: r.CardLast4, CardHolder: r.CardHolder, Status: purchase.AttemptStatus(r.Status),
+		ProviderRef: r.ProviderRef, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+// buyerRow is one row per buyer that CreatePurchase locks, so that counting
+// a buyer's open purchases and adding one are atomic on every backend.
+type buyerRow struct {
+	BuyerID  int64     `gorm:"column:buyer_id;primaryKey;autoIncrement:false"`
+	LockedAt time.Time `gorm:"column:locked_at"`
+}
+
+func (buyerRow) TableName() string { return "purchase_buyers" }
 
 type paymentRow struct {
 	ID          int64     `gorm:"column:id;primaryKey"`

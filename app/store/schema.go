@@ -210,6 +210,7 @@ var PurchaseModule = Module{Name: "purchase", Migrations: []Migration{
 	{Version: 3, Name: "index purchases by status and update time", Up: func(tx *gorm.DB, d string) error {
 		return createIndex(tx, "purchases", "idx_purchases_status_updated_at", "status, updated_at")
 	}},
+	{Version: 4, Name: "payment attempts, payment deadlines and per-buyer locks", Up: migratePayments},
 }}
 
 // Modules are every module of the monolith, in dependency-free order.
