@@ -44,7 +44,7 @@ func ValidCardNumber(s string) bool {
 // compare the money taken (Balance) with the payments recorded.
 type SimulatedProcessor struct {
 	mu      sync.Mutex
-	byKey   map[string]string       // idempotency key → ref
+	byKey   map[string]string        // idempotency key → ref
 	charges map[string]*ChargeRecord // ref → charge
 }
 

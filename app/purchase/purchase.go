@@ -27,23 +27,23 @@ const (
 // price are copied from the catalog at reservation time, so the history
 // survives the book's deletion or a later price change.
 type Purchase struct {
-	ID             int64     `json:"id"`
-	BuyerID        int64     `json:"buyer_id"`
-	BookID         int64     `json:"book_id"`
-	BookTitle      string    `json:"book_title"`
-	Quantity       int       `json:"quantity"`
-	UnitPriceCents int64     `json:"unit_price_cents"`
-	TotalCents     int64     `json:"total_cents"`
-	Status         Status    `json:"status"`
-	ReservationKey string    `json:"-"`
+	ID             int64  `json:"id"`
+	BuyerID        int64  `json:"buyer_id"`
+	BookID         int64  `json:"book_id"`
+	BookTitle      string `json:"book_title"`
+	Quantity       int    `json:"quantity"`
+	UnitPriceCents int64  `json:"unit_price_cents"`
+	TotalCents     int64  `json:"total_cents"`
+	Status         Status `json:"status"`
+	ReservationKey string `json:"-"`
 	// PayBy is the payment deadline of a purchase (UTC, to the second):
 	// past it the purchase can no longer be paid and the reconciler
 	// cancels it. Zero for purchases made before deadlines existed.
-	PayBy          time.Time `json:"pay_by,omitzero"`
-	Payment        *Payment  `json:"payment,omitempty"`
-	Delivery       *Delivery `json:"delivery,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	PayBy     time.Time `json:"pay_by,omitzero"`
+	Payment   *Payment  `json:"payment,omitempty"`
+	Delivery  *Delivery `json:"delivery,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Payment is the one successful charge of a purchase.

@@ -86,14 +86,14 @@ func (r reservationRow) domain() catalog.Reservation {
 }
 
 type purchaseRow struct {
-	ID             int64     `gorm:"column:id;primaryKey"`
-	BuyerID        int64     `gorm:"column:buyer_id"`
-	BookID         int64     `gorm:"column:book_id"`
-	BookTitle      string    `gorm:"column:book_title"`
-	Quantity       int       `gorm:"column:quantity"`
-	UnitPriceCents int64     `gorm:"column:unit_price_cents"`
-	TotalCents     int64     `gorm:"column:total_cents"`
-	Status         string    `gorm:"column:status"`
+	ID             int64      `gorm:"column:id;primaryKey"`
+	BuyerID        int64      `gorm:"column:buyer_id"`
+	BookID         int64      `gorm:"column:book_id"`
+	BookTitle      string     `gorm:"column:book_title"`
+	Quantity       int        `gorm:"column:quantity"`
+	UnitPriceCents int64      `gorm:"column:unit_price_cents"`
+	TotalCents     int64      `gorm:"column:total_cents"`
+	Status         string     `gorm:"column:status"`
 	ReservationKey string     `gorm:"column:reservation_key"`
 	PayBy          *time.Time `gorm:"column:pay_by"`
 	CreatedAt      time.Time  `gorm:"column:created_at"`
