@@ -42,6 +42,13 @@ type Config struct {
 	// default 2m, longer than any purchase request may take).
 	ReconcileInterval time.Duration
 	ReconcileAfter    time.Duration
+	// PaymentWindow: how long a purchase may stay unpaid before the
+	// reconciler cancels it and releases its stock
+	// (BOOKSTORE_PAYMENT_WINDOW, default 30m). MaxOpenOrders: how many
+	// unpaid purchases one buyer may hold (BOOKSTORE_MAX_OPEN_ORDERS,
+	// default 5).
+	PaymentWindow time.Duration
+	MaxOpenOrders int
 
 	// Role is which process this is: the monolith, or one service.
 	Role Role
@@ -66,6 +73,9 @@ const (
 	// DefaultReconcileInterval and DefaultReconcileAfter: see Config.
 	DefaultReconcileInterval = time.Minute
 	DefaultReconcileAfter    = 2 * time.Minute
+	// DefaultPaymentWindow and DefaultMaxOpenOrders: see Config.
+	DefaultPaymentWindow = 30 * time.Minute
+	DefaultMaxOpenOrders = 5
 )
 
 // DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.
@@ -84,6 +94,19 @@ func (c Config) Reconciling() (interval, after time.Duration) {
 		after = DefaultReconcileAfter
 	}
 	return interval, after
+}
+
+// Orders returns the payment window and the most unpaid purchases a buyer
+// may hold, defaults for zeros.
+func (c Config) Orders() (window time.Duration, maxOpen int) {
+	window, maxOpen = c.PaymentWindow, c.MaxOpenOrders
+	if window == 0 {
+		window = DefaultPaymentWindow
+	}
+	if maxOpen == 0 {
+		maxOpen = DefaultMaxOpenOrders
+	}
+	return window, maxOpen
 }
 
 // SQLite reports whether the database is the embedded SQLite.
@@ -117,6 +140,11 @@ func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
 	c.HTTPSOnly = r.boolean("BOOKSTORE_HTTPS_ONLY", false)
 	c.ReconcileInterval = r.duration("BOOKSTORE_RECONCILE_INTERVAL", DefaultReconcileInterval)
 	c.ReconcileAfter = r.duration("BOOKSTORE_RECONCILE_AFTER", DefaultReconcileAfter)
+	c.PaymentWindow = r.duration("BOOKSTORE_PAYMENT_WINDOW", DefaultPaymentWindow)
+	c.MaxOpenOrders = r.integer("BOOKSTORE_MAX_OPEN_ORDERS", DefaultMaxOpenOrders)
+	if v, ok := r.raw("BOOKSTORE_MAX_OPEN_ORDERS"); ok && c.MaxOpenOrders == 0 {
+		r.fail("BOOKSTORE_MAX_OPEN_ORDERS", v, "must be between 1 and 1000") // 0 would mean the default in code
+	}
 	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
 	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
 	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
@@ -192,6 +220,12 @@ func (c Config) validate() []error {
 	}
 	if c.ReconcileAfter != 0 && c.ReconcileAfter < time.Second {
 		bad("BOOKSTORE_RECONCILE_AFTER must be at least 1s")
+	}
+	if c.PaymentWindow != 0 && c.PaymentWindow < time.Minute {
+		bad("BOOKSTORE_PAYMENT_WINDOW must be at least 1m")
+	}
+	if c.MaxOpenOrders < 0 || c.MaxOpenOrders > 1000 {
+		bad("BOOKSTORE_MAX_OPEN_ORDERS must be between 1 and 1000")
 	}
 	errs = append(errs, c.Services.validate(c.Role)...)
 	return errs

@@ -108,3 +108,36 @@ func TestInvalidValuesAreAllReportedByName(t *testing.T) {
 		}
 	}
 }
+
+func TestOrderSettings(t *testing.T) {
+	c, err := config.FromLookup(lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, n := c.Orders(); w != 30*time.Minute || n != 5 {
+		t.Errorf("default orders = %v, %d; want 30m, 5", w, n)
+	}
+	c, err = config.FromLookup(lookup(map[string]string{"BOOKSTORE_PAYMENT_WINDOW": "2h", "BOOKSTORE_MAX_OPEN_ORDERS": "12"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, n := c.Orders(); w != 2*time.Hour || n != 12 {
+		t.Errorf("orders = %v, %d; want 2h, 12", w, n)
+	}
+	if w, n := (config.Config{}).Orders(); w != config.DefaultPaymentWindow || n != config.DefaultMaxOpenOrders {
+		t.Errorf("a Config built in code has orders %v, %d; want the defaults", w, n)
+	}
+	for env, want := range map[string]string{
+		"BOOKSTORE_PAYMENT_WINDOW=10s": "BOOKSTORE_PAYMENT_WINDOW must be at least 1m",
+		"BOOKSTORE_PAYMENT_WINDOW=x":   "BOOKSTORE_PAYMENT_WINDOW",
+		"BOOKSTORE_MAX_OPEN_ORDERS=0":  "BOOKSTORE_MAX_OPEN_ORDERS",
+		"BOOKSTORE_MAX_OPEN_ORDERS=-1": "BOOKSTORE_MAX_OPEN_ORDERS must be between 1 and 1000",
+		"BOOKSTORE_MAX_OPEN_ORDERS=5k": "BOOKSTORE_MAX_OPEN_ORDERS",
+	} {
+		k, v, _ := strings.Cut(env, "=")
+		_, err := config.FromLookup(lookup(map[string]string{k: v}))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to mention %q", env, err, want)
+		}
+	}
+}

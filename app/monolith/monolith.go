@@ -84,6 +84,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	checkout := purchase.New(store.NewPurchaseStore(db), books, purchase.NewSimulatedProcessor())
 	_, reconcileAfter := cfg.Reconciling()
 	checkout.SetReconcileAfter(reconcileAfter)
+	window, maxOpen := cfg.Orders()
+	checkout.SetPaymentWindow(window)
+	checkout.SetMaxOpenOrders(maxOpen)
 
 	admin, err := accounts.EnsureAdmin(ctx, "Administrator", cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
@@ -148,14 +151,18 @@ func (a *App) sweepSessions(ctx context.Context) {
 }
 
 // reconcile completes or releases what a crash in the middle of a purchase
-// left; see purchase.Checkout.Reconcile.
+// or a payment left, and cancels purchases unpaid past their deadline; see
+// purchase.Checkout.Reconcile.
 func (a *App) reconcile(ctx context.Context) {
 	done, err := a.Purchase.Reconcile(ctx)
 	if err != nil && ctx.Err() == nil {
-		a.log.Warn("reconcile stock reservations", "err", err)
+		a.log.Warn("reconcile stock reservations and payments", "err", err)
 	}
 	if done.Confirmed+done.Released > 0 {
 		a.log.Info("stock reservations reconciled", "confirmed", done.Confirmed, "released", done.Released)
+	}
+	if done.Paid+done.Refunded+done.Failed+done.Expired > 0 {
+		a.log.Info("payments reconciled", "paid", done.Paid, "refunded", done.Refunded, "failed", done.Failed, "expired", done.Expired)
 	}
 }
 
