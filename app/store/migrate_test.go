@@ -166,6 +166,11 @@ func (s suite) testMigrateUpgradeKeepsData(t *testing.T) {
 	if got, err := ps.GetPurchase(ctx, p.ID); err != nil || got.TotalCents != 1999 || got.BookTitle != "Dune" {
 		t.Fatalf("purchase after upgrade = %+v, %v", got, err)
 	}
+	// A purchase pending before deadlines existed gets a full window from
+	// the upgrade (purchase v4), so it is not expired at once.
+	if got, _ := ps.GetPurchase(ctx, p.ID); !got.PayBy.After(time.Now().Add(purchase.DefaultPaymentWindow-time.Minute)) {
+		t.Fatalf("pay_by after upgrade = %v, want about %v from now", got.PayBy, purchase.DefaultPaymentWindow)
+	}
 	// The new steps work on the old data: reservations (catalog v2) and the
 	// seeded providers (purchase v2).
 	if _, err := cs.ReserveStock(ctx, "after-upgrade", b.ID, 1); err != nil {
