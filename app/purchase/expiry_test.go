@@ -42,7 +42,7 @@ func TestReconcileExpiresUnpaidPurchases(t *testing.T) {
 	unpaid := e.buy(t, 3)
 	paid := e.paid(t, 2)
 	paying := e.buy(t, 1)
-	if done, err := e.at(DefaultPaymentWindow-time.Second).Reconcile(ctx); err != nil || done.Expired != 0 {
+	if done, err := e.at(DefaultPaymentWindow - time.Second).Reconcile(ctx); err != nil || done.Expired != 0 {
 		t.Fatalf("Reconcile before the deadline = %+v, %v; want nothing expired", done, err)
 	}
 	// paying's Pay, just before the deadline, charged and then lost its
@@ -51,14 +51,14 @@ func TestReconcileExpiresUnpaidPurchases(t *testing.T) {
 	if _, err := e.at(DefaultPaymentWindow-30*time.Second).Pay(ctx, buyer, paying.ID, card); err == nil {
 		t.Fatal("Pay succeeded with the store failing")
 	}
-	done, err := e.at(DefaultPaymentWindow+time.Second).Reconcile(ctx)
+	done, err := e.at(DefaultPaymentWindow + time.Second).Reconcile(ctx)
 	if err != nil || done.Expired != 1 || done.Paid != 0 {
 		t.Fatalf("Reconcile after the deadline = %+v, %v; want only the unpaid one expired", done, err)
 	}
 	if st, _ := e.status(t, paying.ID); st != StatusPendingPayment {
 		t.Fatalf("the purchase being paid is %s, want still pending", st)
 	}
-	done, err = e.at(DefaultPaymentWindow+ReconcileAfter).Reconcile(ctx)
+	done, err = e.at(DefaultPaymentWindow + ReconcileAfter).Reconcile(ctx)
 	if err != nil || done.Paid != 1 || done.Expired != 0 {
 		t.Fatalf("Reconcile once the attempt is old = %+v, %v; want its charge recorded, not expired", done, err)
 	}
@@ -75,7 +75,7 @@ func TestReconcileExpiresUnpaidPurchases(t *testing.T) {
 	}
 	e.wantMoneyAgrees(t)
 	// Another pass changes nothing.
-	if done, err := e.at(DefaultPaymentWindow+time.Hour).Reconcile(ctx); err != nil || done.Expired+done.Paid+done.Refunded != 0 {
+	if done, err := e.at(DefaultPaymentWindow + time.Hour).Reconcile(ctx); err != nil || done.Expired+done.Paid+done.Refunded != 0 {
 		t.Fatalf("second Reconcile = %+v, %v", done, err)
 	}
 }

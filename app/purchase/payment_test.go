@@ -80,7 +80,7 @@ func (e env) status(t *testing.T, id int64) (Status, *PaymentAttempt) {
 func TestPayFailuresNeverLoseMoney(t *testing.T) {
 	afterwards := map[string]func(t *testing.T, e env, id int64) Status{
 		"reconciler": func(t *testing.T, e env, id int64) Status {
-			if _, err := e.at(ReconcileAfter+time.Second).Reconcile(ctx); err != nil {
+			if _, err := e.at(ReconcileAfter + time.Second).Reconcile(ctx); err != nil {
 				t.Fatalf("Reconcile: %v", err)
 			}
 			return ""
@@ -155,7 +155,7 @@ func TestReconcilerRecordsAChargeWhoseAnswerWasLost(t *testing.T) {
 	if done, err := e.at(time.Second).Reconcile(ctx); err != nil || done.Paid != 0 {
 		t.Fatalf("early Reconcile = %+v, %v; want nothing touched", done, err)
 	}
-	done, err := e.at(ReconcileAfter+time.Second).Reconcile(ctx)
+	done, err := e.at(ReconcileAfter + time.Second).Reconcile(ctx)
 	if err != nil || done.Paid != 1 {
 		t.Fatalf("Reconcile = %+v, %v; want the payment recorded", done, err)
 	}
@@ -260,7 +260,7 @@ func TestSlowPayWhoseAttemptWasClosedRefunds(t *testing.T) {
 	e := newEnv(1)
 	p := e.buy(t, 1)
 	e.proc.onCharge = func() {
-		if _, err := e.at(ReconcileAfter+time.Second).Reconcile(ctx); err != nil {
+		if _, err := e.at(ReconcileAfter + time.Second).Reconcile(ctx); err != nil {
 			t.Errorf("Reconcile during the charge: %v", err)
 		}
 	}
@@ -311,7 +311,7 @@ func TestReconcilerClosesAnAttemptWithoutCharge(t *testing.T) {
 	if err := e.st.BeginPayment(ctx, &a); err != nil {
 		t.Fatal(err)
 	}
-	done, err := e.at(ReconcileAfter+time.Second).Reconcile(ctx)
+	done, err := e.at(ReconcileAfter + time.Second).Reconcile(ctx)
 	if err != nil || done.Failed != 1 {
 		t.Fatalf("Reconcile = %+v, %v; want the attempt closed", done, err)
 	}

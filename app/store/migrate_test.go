@@ -168,7 +168,7 @@ func (s suite) testMigrateUpgradeKeepsData(t *testing.T) {
 	}
 	// A purchase pending before deadlines existed gets a full window from
 	// the upgrade (purchase v4), so it is not expired at once.
-	if got, _ := ps.GetPurchase(ctx, p.ID); !got.PayBy.After(time.Now().Add(purchase.DefaultPaymentWindow-time.Minute)) {
+	if got, _ := ps.GetPurchase(ctx, p.ID); !got.PayBy.After(time.Now().Add(purchase.DefaultPaymentWindow - time.Minute)) {
 		t.Fatalf("pay_by after upgrade = %v, want about %v from now", got.PayBy, purchase.DefaultPaymentWindow)
 	}
 	// The new steps work on the old data: reservations (catalog v2) and the
