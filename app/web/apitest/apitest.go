@@ -67,6 +67,7 @@ type purchase struct {
 	UnitPriceCents int64     `json:"unit_price_cents"`
 	TotalCents     int64     `json:"total_cents"`
 	Status         string    `json:"status"`
+	PayBy          string    `json:"pay_by"`
 	Payment        *payment  `json:"payment"`
 	Delivery       *delivery `json:"delivery"`
 }
@@ -117,6 +118,7 @@ func Run(t *testing.T, baseURL, adminEmail, adminPassword string) {
 	t.Run("PurchaseIdempotencyKey", s.testPurchaseIdempotencyKey)
 	t.Run("PurchasePrivacy", s.testPurchasePrivacy)
 	t.Run("CancelRestoresStock", s.testCancel)
+	t.Run("OpenOrderLimit", s.testOpenOrderLimit)
 	t.Run("PaymentAndDelivery", s.testPaymentAndDelivery)
 	t.Run("DeliveryProviders", s.testProviders)
 	t.Run("AdminUsers", s.testAdminUsers)

@@ -289,7 +289,7 @@ func (f *fakePurchase) Buy(ctx context.Context, caller bookstore.Caller, in purc
 	f.next++
 	p := purchase.Purchase{ID: f.next, BuyerID: caller.UserID, BookID: r.BookID, BookTitle: r.Title, Quantity: r.Quantity,
 		UnitPriceCents: r.UnitPriceCents, TotalCents: r.UnitPriceCents * int64(r.Quantity), Status: purchase.StatusPendingPayment,
-		CreatedAt: testTime, UpdatedAt: testTime}
+		CreatedAt: testTime, UpdatedAt: testTime, PayBy: testTime.Add(purchase.DefaultPaymentWindow)}
 	f.purchases[p.ID] = p
 	return p, nil
 }

@@ -678,3 +678,25 @@ func BenchmarkCatalog200(b *testing.B) {
 		}
 	}
 }
+
+// Pending orders show their payment deadline, in UTC, readable by people
+// and machine-readable in <time>; paid ones do not.
+func TestPendingOrdersShowThePaymentDeadline(t *testing.T) {
+	s := newSite(t)
+	book := s.addBook("Dune", s.seller)
+	p, err := s.purchase.Buy(t.Context(), s.buyer.Caller(), purchase.BuyInput{BookID: book.ID, Quantity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := []string{"Pay by", `<time datetime="2025-03-14T10:00:00Z">14 Mar 2025, 10:00 UTC</time>`}
+	wantBody(t, s.get("/orders/"+jsonNum(p.ID), &s.buyer), http.StatusOK, deadline...)
+	wantBody(t, s.get("/orders", &s.buyer), http.StatusOK, "pay by", deadline[1])
+	if _, err := s.purchase.Pay(t.Context(), s.buyer.Caller(), p.ID, purchase.PaymentInput{CardNumber: "4242424242424242", CardHolder: "Bob"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/orders/" + jsonNum(p.ID), "/orders"} {
+		if body := s.get(target, &s.buyer).Body.String(); strings.Contains(body, deadline[1]) {
+			t.Errorf("%s shows a deadline for a paid order", target)
+		}
+	}
+}
