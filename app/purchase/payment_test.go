@@ -320,3 +320,16 @@ func TestReconcilerClosesAnAttemptWithoutCharge(t *testing.T) {
 	}
 	e.wantMoneyAgrees(t)
 }
+
+// A card holder that is not UTF-8 (which the database would refuse after
+// the charge, the reported loss) is refused before anything is recorded
+// or charged.
+func TestPayRefusesACardHolderThatIsNotUTF8(t *testing.T) {
+	e := newEnv(0)
+	p := e.buy(t, 1)
+	_, err := e.co.Pay(ctx, buyer, p.ID, PaymentInput{CardNumber: "4242424242424242", CardHolder: "Ana \xff\xfe"})
+	wantCode(t, err, bookstore.EINVALID)
+	if _, a := e.status(t, p.ID); a != nil || e.proc.inner.Charges() != 0 {
+		t.Fatalf("attempt %+v, %d charges; want neither", a, e.proc.inner.Charges())
+	}
+}
