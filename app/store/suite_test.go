@@ -54,6 +54,7 @@ func TestStore(t *testing.T) {
 			t.Run("PaymentAndDelivery", s.testPaymentAndDelivery)
 			t.Run("RecordPaymentConcurrently", s.testRecordPaymentConcurrently)
 			t.Run("PaymentAttempts", s.testPaymentAttempts)
+			t.Run("ConcurrentPayChargesOnce", s.testConcurrentPayChargesOnce)
 			t.Run("PaymentFailuresKeepMoneyAndRecordsEqual", s.testPaymentFailuresKeepMoneyAndRecordsEqual)
 			t.Run("OpenOrderLimitConcurrently", s.testOpenOrderLimitConcurrently)
 			t.Run("Expiry", s.testExpiry)
