@@ -1,5 +1,7 @@
 package bookstore
 
+import "context"
+
 // Roles a user can have. Every signed-in user may both buy and sell.
 const (
 	RoleUser  = "user"
@@ -29,4 +31,19 @@ func (c Caller) RequireSignedIn() error {
 		return Errorf(EUNAUTHORIZED, "sign in first")
 	}
 	return nil
+}
+
+type userTokenKey struct{}
+
+// WithUserToken records the signed token the request's user authenticated
+// with, so a call to another service on their behalf carries their own
+// proof of identity rather than a claim the calling service makes.
+func WithUserToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, userTokenKey{}, token)
+}
+
+// UserToken returns the token WithUserToken recorded, or "".
+func UserToken(ctx context.Context) string {
+	t, _ := ctx.Value(userTokenKey{}).(string)
+	return t
 }

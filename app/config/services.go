@@ -31,8 +31,17 @@ type Services struct {
 	AuthURL     string // BOOKSTORE_AUTH_URL: http://auth:8080
 	CatalogURL  string // BOOKSTORE_CATALOG_URL
 	PurchaseURL string // BOOKSTORE_PURCHASE_URL
-	// ServiceToken authenticates calls between services (BOOKSTORE_SERVICE_TOKEN).
-	ServiceToken string
+	// ServiceKeyFile is this service's own Ed25519 key (PKCS#8 PEM), which
+	// signs its calls to the others (BOOKSTORE_SERVICE_PRIVATE_KEY_FILE).
+	ServiceKeyFile string
+	// ServicePublicKeyFiles are the other services' public keys (PKIX PEM),
+	// which calls from them are verified with
+	// (BOOKSTORE_AUTH_SERVICE_PUBLIC_KEY_FILE, …_CATALOG_…, …_PURCHASE_…).
+	// A service's own entry, if set, is not used.
+	ServicePublicKeyFiles map[Role]string
+	// LegacyServiceToken records that the retired BOOKSTORE_SERVICE_TOKEN
+	// is still set, which is refused rather than silently ignored.
+	LegacyServiceToken bool
 	// TokenPublicKeyFile verifies users' signed tokens (every service);
 	// TokenPrivateKeyFile signs them (auth only).
 	TokenPublicKeyFile  string        // BOOKSTORE_TOKEN_PUBLIC_KEY_FILE
@@ -40,8 +49,16 @@ type Services struct {
 	TokenTTL            time.Duration // BOOKSTORE_TOKEN_TTL: lifetime of a signed token, default 15m
 }
 
-// MinServiceToken is the shortest service token accepted.
-const MinServiceToken = 32
+// ServiceRoles are the three services, which call one another.
+var ServiceRoles = []Role{AuthService, CatalogService, PurchaseService}
+
+// ServicePublicKeyVar is the setting holding role's service public key.
+func ServicePublicKeyVar(role Role) string {
+	return "BOOKSTORE_" + strings.ToUpper(string(role)) + "_SERVICE_PUBLIC_KEY_FILE"
+}
+
+// ServiceKeyVar is the setting holding a service's own key.
+const ServiceKeyVar = "BOOKSTORE_SERVICE_PRIVATE_KEY_FILE"
 
 // DefaultTokenTTL keeps a stolen token useful for minutes only; browsers
 // renew theirs while the session lasts.
@@ -59,7 +76,14 @@ func readServices(r *reader, role Role) Services {
 		TokenPrivateKeyFile: r.str("BOOKSTORE_TOKEN_PRIVATE_KEY_FILE", ""),
 		TokenTTL:            r.duration("BOOKSTORE_TOKEN_TTL", DefaultTokenTTL),
 	}
-	s.ServiceToken, _ = r.raw("BOOKSTORE_SERVICE_TOKEN")
+	s.ServiceKeyFile = r.str(ServiceKeyVar, "")
+	s.ServicePublicKeyFiles = map[Role]string{}
+	for _, other := range ServiceRoles {
+		if v := r.str(ServicePublicKeyVar(other), ""); v != "" {
+			s.ServicePublicKeyFiles[other] = v
+		}
+	}
+	_, s.LegacyServiceToken = r.raw("BOOKSTORE_SERVICE_TOKEN")
 	return s
 }
 
@@ -77,8 +101,17 @@ func (s Services) validate(role Role) []error {
 			bad("%s must be the service's base URL, like http://HOST:PORT (got %q)", u.name, u.v)
 		}
 	}
-	if len(s.ServiceToken) < MinServiceToken {
-		bad("BOOKSTORE_SERVICE_TOKEN (or BOOKSTORE_SERVICE_TOKEN_FILE) must be at least %d characters, shared by the three services", MinServiceToken)
+	if s.LegacyServiceToken {
+		bad("BOOKSTORE_SERVICE_TOKEN (or BOOKSTORE_SERVICE_TOKEN_FILE) is no longer read: each service signs its calls with a key of its own; "+
+			"unset it and set %s and the other services' %s (`bookstore keygen --service NAME` makes each pair)", ServiceKeyVar, ServicePublicKeyVar("NAME"))
+	}
+	if s.ServiceKeyFile == "" {
+		bad("%s is required: the %s service's own key, which replaces the shared BOOKSTORE_SERVICE_TOKEN (create it with `bookstore keygen --service %s --out DIR`)", ServiceKeyVar, role, role)
+	}
+	for _, other := range ServiceRoles {
+		if other != role && s.ServicePublicKeyFiles[other] == "" {
+			bad("%s is required: the %s service's public key, which calls from it are verified with (`bookstore keygen --service %s`)", ServicePublicKeyVar(other), other, other)
+		}
 	}
 	if s.TokenPublicKeyFile == "" {
 		bad("BOOKSTORE_TOKEN_PUBLIC_KEY_FILE is required (create a key pair with `bookstore keygen`)")

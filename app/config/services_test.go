@@ -12,12 +12,15 @@ import (
 
 func serviceEnv(extra map[string]string) map[string]string {
 	env := map[string]string{
-		"BOOKSTORE_DB_DSN":                "mysql://catalog:pw@db:3306/catalog",
-		"BOOKSTORE_AUTH_URL":              "http://auth:8080",
-		"BOOKSTORE_CATALOG_URL":           "http://catalog:8080",
-		"BOOKSTORE_PURCHASE_URL":          "http://purchase:8080",
-		"BOOKSTORE_SERVICE_TOKEN":         strings.Repeat("s", config.MinServiceToken),
-		"BOOKSTORE_TOKEN_PUBLIC_KEY_FILE": "/run/secrets/token_public_key",
+		"BOOKSTORE_DB_DSN":                           "mysql://catalog:pw@db:3306/catalog",
+		"BOOKSTORE_AUTH_URL":                         "http://auth:8080",
+		"BOOKSTORE_CATALOG_URL":                      "http://catalog:8080",
+		"BOOKSTORE_PURCHASE_URL":                     "http://purchase:8080",
+		"BOOKSTORE_TOKEN_PUBLIC_KEY_FILE":            "/run/secrets/token_public_key",
+		"BOOKSTORE_SERVICE_PRIVATE_KEY_FILE":         "/run/secrets/service_key",
+		"BOOKSTORE_AUTH_SERVICE_PUBLIC_KEY_FILE":     "/run/secrets/auth_service_public_key",
+		"BOOKSTORE_CATALOG_SERVICE_PUBLIC_KEY_FILE":  "/run/secrets/catalog_service_public_key",
+		"BOOKSTORE_PURCHASE_SERVICE_PUBLIC_KEY_FILE": "/run/secrets/purchase_service_public_key",
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -56,6 +59,48 @@ func TestServiceSettingsAreValidated(t *testing.T) {
 	// The monolith ignores them.
 	if _, err := config.FromLookup(lookup(map[string]string{"BOOKSTORE_SERVICE_TOKEN": "short"})); err != nil {
 		t.Errorf("monolith: %v", err)
+	}
+}
+
+// Each service has a key of its own and the others' public keys; the
+// shared secret they replace is refused with a message naming them.
+func TestServiceIdentitySettings(t *testing.T) {
+	c, err := config.Load(config.PurchaseService, lookup(serviceEnv(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Services.ServiceKeyFile != "/run/secrets/service_key" ||
+		c.Services.ServicePublicKeyFiles[config.AuthService] != "/run/secrets/auth_service_public_key" ||
+		c.Services.ServicePublicKeyFiles[config.CatalogService] != "/run/secrets/catalog_service_public_key" {
+		t.Fatalf("services = %+v", c.Services)
+	}
+	// Purchase is called by auth and catalog, so it needs their keys, not its own.
+	_, err = config.Load(config.PurchaseService, lookup(serviceEnv(map[string]string{
+		"BOOKSTORE_SERVICE_PRIVATE_KEY_FILE": "", "BOOKSTORE_CATALOG_SERVICE_PUBLIC_KEY_FILE": "", "BOOKSTORE_PURCHASE_SERVICE_PUBLIC_KEY_FILE": "",
+	})))
+	for _, want := range []string{"BOOKSTORE_SERVICE_PRIVATE_KEY_FILE", "BOOKSTORE_CATALOG_SERVICE_PUBLIC_KEY_FILE", "keygen --service"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "BOOKSTORE_PURCHASE_SERVICE_PUBLIC_KEY_FILE") {
+		t.Errorf("purchase needs no public key of its own: %v", err)
+	}
+	for _, legacy := range []string{"BOOKSTORE_SERVICE_TOKEN", "BOOKSTORE_SERVICE_TOKEN_FILE"} {
+		secret := filepath.Join(t.TempDir(), "token")
+		if err := os.WriteFile(secret, []byte(strings.Repeat("s", 40)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v := strings.Repeat("s", 40)
+		if strings.HasSuffix(legacy, "_FILE") {
+			v = secret
+		}
+		_, err := config.Load(config.CatalogService, lookup(serviceEnv(map[string]string{legacy: v})))
+		for _, want := range []string{"BOOKSTORE_SERVICE_TOKEN", "no longer read", "BOOKSTORE_SERVICE_PRIVATE_KEY_FILE", "_SERVICE_PUBLIC_KEY_FILE"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s set: error %v does not name %s", legacy, err, want)
+			}
+		}
 	}
 }
 

@@ -48,12 +48,6 @@ type wireToken struct {
 	Token string `json:"token"`
 }
 
-type wireAdmin struct {
-	Name     string `json:"name"`
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
 type wireEmail struct {
 	Email string `json:"email"`
 }
@@ -121,10 +115,11 @@ func (a *AuthClient) ListUsers(ctx context.Context, caller bookstore.Caller) ([]
 	return us, err
 }
 
-func (a *AuthClient) EnsureAdmin(ctx context.Context, name, email, password string) (auth.User, error) {
-	var u auth.User
-	err := a.c.Call(ctx, "auth.ensure_admin", nobody, wireAdmin{name, email, password}, &u, rpc.Retry)
-	return u, err
+// EnsureAdmin is never a remote call: the auth service ensures the admin
+// account at its own start-up, and no route lets another service reset an
+// account's password or make it an admin.
+func (a *AuthClient) EnsureAdmin(context.Context, string, string, string) (auth.User, error) {
+	return auth.User{}, bookstore.Errorf(bookstore.EFORBIDDEN, "the admin account is ensured by the auth service at start-up, never by another service")
 }
 
 // UserByEmail finds an account (the catalog's demo seed looks its seller up).
@@ -151,33 +146,32 @@ type AuthBackend interface {
 }
 
 // ServeAuth registers the auth service's methods on s. (auth.User never
-// encodes its password hash, so answers cannot leak it.)
+// encodes its password hash, so answers cannot leak it.) There is no
+// auth.ensure_admin: see AuthClient.EnsureAdmin.
 func ServeAuth(s *rpc.Server, svc AuthBackend) {
-	rpc.Handle(s, "auth.register", func(ctx context.Context, _ bookstore.Caller, in auth.RegisterInput) (auth.User, error) {
+	pages := only(CatalogService, PurchaseService)
+	rpc.Handle(s, "auth.register", pages, func(ctx context.Context, _ bookstore.Caller, in auth.RegisterInput) (auth.User, error) {
 		return svc.Register(ctx, in)
 	})
-	rpc.Handle(s, "auth.login", func(ctx context.Context, _ bookstore.Caller, in wireLogin) (auth.Session, error) {
+	rpc.Handle(s, "auth.login", pages, func(ctx context.Context, _ bookstore.Caller, in wireLogin) (auth.Session, error) {
 		return svc.Login(ctx, auth.LoginInput(in))
 	})
-	rpc.Handle(s, "auth.authenticate", func(ctx context.Context, _ bookstore.Caller, in wireToken) (auth.User, error) {
+	rpc.Handle(s, "auth.authenticate", pages, func(ctx context.Context, _ bookstore.Caller, in wireToken) (auth.User, error) {
 		return svc.Authenticate(ctx, in.Token)
 	})
-	rpc.Handle(s, "auth.logout", func(ctx context.Context, _ bookstore.Caller, in wireToken) (rpc.Empty, error) {
+	rpc.Handle(s, "auth.logout", pages, func(ctx context.Context, _ bookstore.Caller, in wireToken) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.Logout(ctx, in.Token)
 	})
-	rpc.Handle(s, "auth.renew", func(ctx context.Context, _ bookstore.Caller, in wireToken) (auth.Session, error) {
+	rpc.Handle(s, "auth.renew", pages, func(ctx context.Context, _ bookstore.Caller, in wireToken) (auth.Session, error) {
 		return svc.Renew(ctx, in.Token)
 	})
-	rpc.Handle(s, "auth.list_users", func(ctx context.Context, caller bookstore.Caller, _ rpc.Empty) ([]auth.User, error) {
+	rpc.Handle(s, "auth.list_users", pages, func(ctx context.Context, caller bookstore.Caller, _ rpc.Empty) ([]auth.User, error) {
 		return svc.ListUsers(ctx, caller)
 	})
-	rpc.Handle(s, "auth.ensure_admin", func(ctx context.Context, _ bookstore.Caller, in wireAdmin) (auth.User, error) {
-		return svc.EnsureAdmin(ctx, in.Name, in.Email, in.Password)
-	})
-	rpc.Handle(s, "auth.user_by_email", func(ctx context.Context, _ bookstore.Caller, in wireEmail) (auth.User, error) {
+	rpc.Handle(s, "auth.user_by_email", only(CatalogService), func(ctx context.Context, _ bookstore.Caller, in wireEmail) (auth.User, error) {
 		return svc.UserByEmail(ctx, in.Email)
 	})
-	rpc.Handle(s, "auth.revoked_after", func(ctx context.Context, _ bookstore.Caller, in revokedQuery) ([]auth.Revocation, error) {
+	rpc.Handle(s, "auth.revoked_after", only(CatalogService, PurchaseService), func(ctx context.Context, _ bookstore.Caller, in revokedQuery) ([]auth.Revocation, error) {
 		return svc.RevokedAfter(ctx, in.AfterID, in.Limit)
 	})
 }

@@ -138,9 +138,11 @@ func (c *CatalogClient) PendingReservations(ctx context.Context, before time.Tim
 	return rs, err
 }
 
-// ServeCatalog registers the catalog's methods on s.
+// ServeCatalog registers the catalog's methods on s: the books for every
+// page, the stock for the purchase service alone.
 func ServeCatalog(s *rpc.Server, svc catalog.Service) {
-	rpc.Handle(s, "catalog.list_books", func(ctx context.Context, _ bookstore.Caller, q catalog.Query) (wirePage, error) {
+	pages, stock := only(AuthService, PurchaseService), only(PurchaseService)
+	rpc.Handle(s, "catalog.list_books", pages, func(ctx context.Context, _ bookstore.Caller, q catalog.Query) (wirePage, error) {
 		p, err := svc.ListBooks(ctx, q)
 		w := wirePage{Items: make([]wireBook, len(p.Items)), Total: p.Total, Page: p.Page, PerPage: p.PerPage}
 		for i, b := range p.Items {
@@ -148,38 +150,38 @@ func ServeCatalog(s *rpc.Server, svc catalog.Service) {
 		}
 		return w, err
 	})
-	rpc.Handle(s, "catalog.get_book", func(ctx context.Context, _ bookstore.Caller, in bookID) (wireBook, error) {
+	rpc.Handle(s, "catalog.get_book", pages, func(ctx context.Context, _ bookstore.Caller, in bookID) (wireBook, error) {
 		b, err := svc.GetBook(ctx, in.ID)
 		return toWire(b), err
 	})
-	rpc.Handle(s, "catalog.create_book", func(ctx context.Context, caller bookstore.Caller, in catalog.BookInput) (wireBook, error) {
+	rpc.Handle(s, "catalog.create_book", pages, func(ctx context.Context, caller bookstore.Caller, in catalog.BookInput) (wireBook, error) {
 		b, err := svc.CreateBook(ctx, caller, in)
 		return toWire(b), err
 	})
-	rpc.Handle(s, "catalog.update_book", func(ctx context.Context, caller bookstore.Caller, in bookUpdate) (wireBook, error) {
+	rpc.Handle(s, "catalog.update_book", pages, func(ctx context.Context, caller bookstore.Caller, in bookUpdate) (wireBook, error) {
 		b, err := svc.UpdateBook(ctx, caller, in.ID, in.Patch)
 		return toWire(b), err
 	})
-	rpc.Handle(s, "catalog.delete_book", func(ctx context.Context, caller bookstore.Caller, in bookID) (rpc.Empty, error) {
+	rpc.Handle(s, "catalog.delete_book", pages, func(ctx context.Context, caller bookstore.Caller, in bookID) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.DeleteBook(ctx, caller, in.ID)
 	})
-	rpc.Handle(s, "catalog.set_cover", func(ctx context.Context, caller bookstore.Caller, in coverUpload) (wireBook, error) {
+	rpc.Handle(s, "catalog.set_cover", pages, func(ctx context.Context, caller bookstore.Caller, in coverUpload) (wireBook, error) {
 		b, err := svc.SetCover(ctx, caller, in.ID, in.Image)
 		return toWire(b), err
 	})
-	rpc.Handle(s, "catalog.reserve_stock", func(ctx context.Context, _ bookstore.Caller, in reserve) (catalog.Reservation, error) {
+	rpc.Handle(s, "catalog.reserve_stock", stock, func(ctx context.Context, _ bookstore.Caller, in reserve) (catalog.Reservation, error) {
 		return svc.ReserveStock(ctx, in.Key, in.BookID, in.Quantity)
 	})
-	rpc.Handle(s, "catalog.release_stock", func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
+	rpc.Handle(s, "catalog.release_stock", stock, func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.ReleaseStock(ctx, in.Key)
 	})
-	rpc.Handle(s, "catalog.abandon_stock", func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
+	rpc.Handle(s, "catalog.abandon_stock", stock, func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.AbandonStock(ctx, in.Key)
 	})
-	rpc.Handle(s, "catalog.confirm_stock", func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
+	rpc.Handle(s, "catalog.confirm_stock", stock, func(ctx context.Context, _ bookstore.Caller, in reservationKey) (rpc.Empty, error) {
 		return rpc.Empty{}, svc.ConfirmStock(ctx, in.Key)
 	})
-	rpc.Handle(s, "catalog.pending_reservations", func(ctx context.Context, _ bookstore.Caller, in pendingQuery) ([]catalog.Reservation, error) {
+	rpc.Handle(s, "catalog.pending_reservations", stock, func(ctx context.Context, _ bookstore.Caller, in pendingQuery) ([]catalog.Reservation, error) {
 		return svc.PendingReservations(ctx, in.Before, in.Limit)
 	})
 }

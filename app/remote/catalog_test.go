@@ -4,18 +4,16 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tet-bookstore/bookstore/app/bookstore"
 	"github.com/tet-bookstore/bookstore/app/catalog"
 	"github.com/tet-bookstore/bookstore/app/remote"
-	"github.com/tet-bookstore/bookstore/app/rpc"
 	"github.com/tet-bookstore/bookstore/app/store"
 	"github.com/tet-bookstore/bookstore/app/uploads"
 )
-
-const token = "service-token-for-tests-0123456789abcdef"
 
 // The reservation methods keep their contract over HTTP: the purchase
 // service sees the same answers, error codes included, as the monolith's
@@ -36,11 +34,12 @@ func TestReservationsOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := catalog.New(store.NewCatalogStore(db), covers)
-	srv := rpc.NewServer(token, nil)
+	ids := newIdentities(t)
+	srv := ids.server(t, remote.CatalogService)
 	remote.ServeCatalog(srv, svc)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	client := remote.NewCatalogClient(rpc.NewClient("catalog", ts.URL, token, rpc.ClientOptions{}))
+	client := remote.NewCatalogClient(ids.client(remote.PurchaseService, remote.CatalogService, ts.URL))
 
 	seller := bookstore.Caller{UserID: 1}
 	b, err := svc.CreateBook(ctx, seller, catalog.BookInput{Title: "Ficciones", Author: "Jorge Luis Borges", PriceCents: 1500, Stock: 5})
@@ -90,5 +89,18 @@ func TestReservationsOverHTTP(t *testing.T) {
 	}
 	if got := stock(); got != 5 {
 		t.Fatalf("stock = %d after releasing, want 5", got)
+	}
+
+	// Only the purchase service moves stock: the auth service, a trusted
+	// caller of the catalog's book methods, is refused there.
+	asAuth := remote.NewCatalogClient(ids.client(remote.AuthService, remote.CatalogService, ts.URL))
+	if _, err := asAuth.GetBook(ctx, b.ID); err != nil {
+		t.Fatalf("auth reading a book: %v", err)
+	}
+	if _, err := asAuth.ReserveStock(ctx, "by-auth", b.ID, 5); err == nil || !strings.Contains(err.Error(), "does not allow this service") {
+		t.Fatalf("auth reserving stock: %v, want refused", err)
+	}
+	if got := stock(); got != 5 {
+		t.Fatalf("stock = %d after auth's refused reservation, want 5", got)
 	}
 }

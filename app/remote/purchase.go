@@ -76,25 +76,29 @@ func (c *PurchaseClient) Providers(ctx context.Context) ([]purchase.Provider, er
 	return ps, err
 }
 
-// ServePurchase registers the purchase module's methods on s.
+// ServePurchase registers the purchase module's methods on s, all of them
+// for the pages the two other services serve.
 func ServePurchase(s *rpc.Server, svc purchase.Service) {
-	rpc.Handle(s, "purchase.buy", svc.Buy)
-	rpc.Handle(s, "purchase.list", func(ctx context.Context, caller bookstore.Caller, _ rpc.Empty) ([]purchase.Purchase, error) {
+	pages := only(AuthService, CatalogService)
+	rpc.Handle(s, "purchase.buy", pages, func(ctx context.Context, caller bookstore.Caller, in purchase.BuyInput) (purchase.Purchase, error) {
+		return svc.Buy(ctx, caller, in)
+	})
+	rpc.Handle(s, "purchase.list", pages, func(ctx context.Context, caller bookstore.Caller, _ rpc.Empty) ([]purchase.Purchase, error) {
 		return svc.ListPurchases(ctx, caller)
 	})
-	rpc.Handle(s, "purchase.get", func(ctx context.Context, caller bookstore.Caller, in purchaseID) (purchase.Purchase, error) {
+	rpc.Handle(s, "purchase.get", pages, func(ctx context.Context, caller bookstore.Caller, in purchaseID) (purchase.Purchase, error) {
 		return svc.GetPurchase(ctx, caller, in.ID)
 	})
-	rpc.Handle(s, "purchase.cancel", func(ctx context.Context, caller bookstore.Caller, in purchaseID) (purchase.Purchase, error) {
+	rpc.Handle(s, "purchase.cancel", pages, func(ctx context.Context, caller bookstore.Caller, in purchaseID) (purchase.Purchase, error) {
 		return svc.Cancel(ctx, caller, in.ID)
 	})
-	rpc.Handle(s, "purchase.pay", func(ctx context.Context, caller bookstore.Caller, in payment) (purchase.Purchase, error) {
+	rpc.Handle(s, "purchase.pay", pages, func(ctx context.Context, caller bookstore.Caller, in payment) (purchase.Purchase, error) {
 		return svc.Pay(ctx, caller, in.ID, in.Payment)
 	})
-	rpc.Handle(s, "purchase.choose_delivery", func(ctx context.Context, caller bookstore.Caller, in delivery) (purchase.Purchase, error) {
+	rpc.Handle(s, "purchase.choose_delivery", pages, func(ctx context.Context, caller bookstore.Caller, in delivery) (purchase.Purchase, error) {
 		return svc.ChooseDelivery(ctx, caller, in.ID, in.Delivery)
 	})
-	rpc.Handle(s, "purchase.providers", func(ctx context.Context, _ bookstore.Caller, _ rpc.Empty) ([]purchase.Provider, error) {
+	rpc.Handle(s, "purchase.providers", pages, func(ctx context.Context, _ bookstore.Caller, _ rpc.Empty) ([]purchase.Provider, error) {
 		return svc.Providers(ctx)
 	})
 }

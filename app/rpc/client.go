@@ -14,11 +14,17 @@ import (
 	"github.com/tet-bookstore/bookstore/app/bookstore"
 )
 
+// ServiceTokens signs the calling service's tokens (token.ServiceSigner).
+type ServiceTokens interface {
+	// Token returns a token of this service for calls to audience.
+	Token(audience string) (string, error)
+}
+
 // Client calls one service's methods.
 type Client struct {
-	service string // for messages: "the catalog service is unavailable"
+	service string // the audience of our tokens; in messages: "the catalog service is unavailable"
 	base    string
-	token   string
+	tokens  ServiceTokens
 	http    *http.Client
 	opts    ClientOptions
 }
@@ -35,8 +41,9 @@ type ClientOptions struct {
 	Transport http.RoundTripper
 }
 
-// NewClient returns a client of the service at baseURL (http://catalog:8080).
-func NewClient(service, baseURL, token string, o ClientOptions) *Client {
+// NewClient returns a client of the named service at baseURL
+// (http://catalog:8080), authenticating with tokens for that service.
+func NewClient(service, baseURL string, tokens ServiceTokens, o ClientOptions) *Client {
 	if o.AttemptTimeout <= 0 {
 		o.AttemptTimeout = 5 * time.Second
 	}
@@ -51,7 +58,7 @@ func NewClient(service, baseURL, token string, o ClientOptions) *Client {
 		t.MaxIdleConnsPerHost = 32
 		o.Transport = t
 	}
-	return &Client{service: service, base: strings.TrimRight(baseURL, "/"), token: token,
+	return &Client{service: service, base: strings.TrimRight(baseURL, "/"), tokens: tokens,
 		http: &http.Client{Transport: o.Transport}, opts: o}
 }
 
@@ -67,13 +74,23 @@ const (
 )
 
 // Call runs method with in as its input and decodes the answer into out
-// (which may be nil). Domain errors come back as themselves; a service that
-// cannot be reached, times out or answers 5xx without a domain error is
-// EUNAVAILABLE, after retries when the call is idempotent.
+// (which may be nil). A signed-in caller is carried as the user's own token,
+// which ctx must hold (bookstore.WithUserToken: the web layer records the
+// token a request authenticated with); the called service verifies it
+// and takes the user from it. Domain errors come back as themselves; a
+// service that cannot be reached, times out or answers 5xx without a domain
+// error is EUNAVAILABLE, after retries when the call is idempotent.
 func (c *Client) Call(ctx context.Context, method string, caller bookstore.Caller, in, out any, idem Idempotency) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("rpc %s: encode: %w", method, err)
+	}
+	var userToken string
+	if caller.SignedIn() {
+		// Without the user's token this service cannot speak for them.
+		if userToken = bookstore.UserToken(ctx); userToken == "" {
+			return fmt.Errorf("rpc %s: user %d has no token to forward", method, caller.UserID)
+		}
 	}
 	attempts := 1
 	if idem {
@@ -92,7 +109,7 @@ func (c *Client) Call(ctx context.Context, method string, caller bookstore.Calle
 			backoff *= 2
 		}
 		var retry bool
-		retry, last = c.attempt(ctx, method, caller, body, out)
+		retry, last = c.attempt(ctx, method, userToken, body, out)
 		if last == nil || !retry {
 			return last
 		}
@@ -101,17 +118,22 @@ func (c *Client) Call(ctx context.Context, method string, caller bookstore.Calle
 }
 
 // attempt makes one request; retry says whether another may help.
-func (c *Client) attempt(ctx context.Context, method string, caller bookstore.Caller, body []byte, out any) (retry bool, err error) {
+func (c *Client) attempt(ctx context.Context, method, userToken string, body []byte, out any) (retry bool, err error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base+Prefix+method, bytes.NewReader(body))
 	if err != nil {
 		return false, fmt.Errorf("rpc %s: %w", method, err)
 	}
+	// Signed per attempt: a retry after a long backoff gets a fresh token.
+	tok, err := c.tokens.Token(c.service)
+	if err != nil {
+		return false, fmt.Errorf("rpc %s: %w", method, err)
+	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if h := formatCaller(caller); h != "" {
-		req.Header.Set(headerCaller, h)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if userToken != "" {
+		req.Header.Set(headerUserToken, userToken)
 	}
 	if id := bookstore.RequestID(ctx); id != "" {
 		req.Header.Set(headerRequestID, id)
@@ -136,8 +158,13 @@ func (c *Client) attempt(ctx context.Context, method string, caller bookstore.Ca
 	}
 	var e errorBody
 	if json.Unmarshal(raw, &e) == nil && e.Code != "" {
-		if e.Code == bookstore.EUNAUTHORIZED && res.StatusCode == http.StatusUnauthorized && e.Error == "a service token is required" {
-			return false, fmt.Errorf("rpc %s: the %s service refused our service token", method, c.service)
+		if e.Service {
+			// Our own credential or the allow-list: a deployment fault,
+			// which no user can fix, so not a domain error.
+			if res.StatusCode == http.StatusForbidden {
+				return false, fmt.Errorf("rpc %s: the %s service does not allow this service to call it: %s", method, c.service, e.Error)
+			}
+			return false, fmt.Errorf("rpc %s: the %s service refused our service token: %s", method, c.service, e.Error)
 		}
 		if e.Code == bookstore.EINTERNAL {
 			return false, fmt.Errorf("rpc %s: the %s service failed: %s", method, c.service, e.Error)

@@ -1,21 +1,23 @@
 // Package rpc is how the services call one another: JSON over HTTP at
-// /internal/v1/METHOD, authenticated by a shared service token, carrying the
-// end user's identity (a bookstore.Caller the calling service established)
-// and the request id. Domain errors cross it with their codes, so a
-// conflict in the catalog is still a conflict — and a 409 — at the gateway.
-// The gateway never routes /internal/, so only services reach it.
+// /internal/v1/METHOD. Each call carries the calling service's own signed
+// token (issuer: that service, audience: the called one), which the called
+// service checks against the public keys of the services it knows and the
+// method's allow-list; the end user, when there is one, travels as that
+// user's own signed token, which the called service verifies itself, so no
+// service can claim to act for a user who did not ask. The request id goes
+// along too. Domain errors cross it with their codes, so a conflict in the
+// catalog is still a conflict — and a 409 — at the gateway. The gateway
+// never routes /internal/, so only services reach it.
 package rpc
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/tet-bookstore/bookstore/app/bookstore"
@@ -27,39 +29,87 @@ const Prefix = "/internal/v1/"
 // MaxBody bounds a request: a cover (2 MiB) in base64 plus framing.
 const MaxBody = 4 << 20
 
-// Header names of the protocol.
+// Header names of the protocol. The service token is the Authorization
+// bearer; a user's token has a header of its own.
 const (
-	headerCaller    = "X-Bookstore-Caller" // "USERID ROLE", empty for visitors
+	headerUserToken = "X-Bookstore-User-Token"
 	headerRequestID = "X-Request-ID"
 )
 
-// errorBody is how a failed call answers.
+// errorBody is how a failed call answers. Service marks a refusal of the
+// calling service itself (its token, or the method's allow-list): a
+// deployment fault, not a user's.
 type errorBody struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
+	Error   string `json:"error"`
+	Code    string `json:"code"`
+	Service bool   `json:"service,omitempty"`
 }
 
-type method func(ctx context.Context, caller bookstore.Caller, body []byte) (any, error)
+// ServiceVerifier authenticates calling services (token.ServiceVerifier).
+type ServiceVerifier interface {
+	// VerifyService returns the service that signed a valid token meant
+	// for this service.
+	VerifyService(token string) (service string, err error)
+}
+
+// UserVerifier turns a user's signed token into the caller it proves:
+// EUNAUTHORIZED for a bad, expired or signed-out token.
+type UserVerifier interface {
+	VerifyUser(ctx context.Context, token string) (bookstore.Caller, error)
+}
+
+// UserVerifierFunc adapts a function to UserVerifier.
+type UserVerifierFunc func(ctx context.Context, token string) (bookstore.Caller, error)
+
+// VerifyUser calls f.
+func (f UserVerifierFunc) VerifyUser(ctx context.Context, token string) (bookstore.Caller, error) {
+	return f(ctx, token)
+}
+
+// ServerOptions configure a Server.
+type ServerOptions struct {
+	// Services authenticates the calling services; required.
+	Services ServiceVerifier
+	// Users verifies the user tokens calls carry; without it, a call
+	// carrying one is refused (nobody can then act for a user here).
+	Users UserVerifier
+	Log   *slog.Logger // default slog.Default()
+}
+
+type method struct {
+	callers []string // the services allowed to call it
+	run     func(ctx context.Context, caller bookstore.Caller, body []byte) (any, error)
+}
 
 // Server serves one service's methods.
 type Server struct {
-	token   []byte
-	log     *slog.Logger
-	methods map[string]method
+	services ServiceVerifier
+	users    UserVerifier
+	log      *slog.Logger
+	methods  map[string]method
 }
 
-// NewServer returns a server that only answers callers presenting token.
-func NewServer(token string, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+// NewServer returns a server answering only the services o.Services
+// authenticates, each only on the methods that allow it.
+func NewServer(o ServerOptions) (*Server, error) {
+	if o.Services == nil {
+		return nil, errors.New("rpc: a server needs a ServiceVerifier")
 	}
-	return &Server{token: []byte(token), log: log, methods: map[string]method{}}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Server{services: o.Services, users: o.Users, log: o.Log, methods: map[string]method{}}, nil
 }
 
-// Handle registers fn as the method name; its input is decoded from the
-// request's JSON body and its output encoded as the answer.
-func Handle[In, Out any](s *Server, name string, fn func(ctx context.Context, caller bookstore.Caller, in In) (Out, error)) {
-	s.methods[name] = func(ctx context.Context, caller bookstore.Caller, body []byte) (any, error) {
+// Handle registers fn as the method name, callable by the services in
+// callers only; its input is decoded from the request's JSON body and its
+// output encoded as the answer. A method no service needs is not
+// registered at all.
+func Handle[In, Out any](s *Server, name string, callers []string, fn func(ctx context.Context, caller bookstore.Caller, in In) (Out, error)) {
+	if len(callers) == 0 {
+		panic("rpc: method " + name + " allows no caller; do not register it")
+	}
+	s.methods[name] = method{callers: slices.Clone(callers), run: func(ctx context.Context, caller bookstore.Caller, body []byte) (any, error) {
 		var in In
 		if len(body) > 0 {
 			if err := json.Unmarshal(body, &in); err != nil {
@@ -67,7 +117,17 @@ func Handle[In, Out any](s *Server, name string, fn func(ctx context.Context, ca
 			}
 		}
 		return fn(ctx, caller, in)
+	}}
+}
+
+// Callers lists, for each method, the services allowed to call it (for
+// tests and documentation).
+func (s *Server) Callers() map[string][]string {
+	out := make(map[string][]string, len(s.methods))
+	for name, m := range s.methods {
+		out[name] = slices.Clone(m.callers)
 	}
+	return out
 }
 
 // Empty is the input or output of methods that take or give nothing.
@@ -79,8 +139,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, bookstore.Errorf(bookstore.ENOTFOUND, "not found"))
 		return
 	}
-	if !s.authorized(r) {
-		writeError(w, http.StatusUnauthorized, bookstore.Errorf(bookstore.EUNAUTHORIZED, "a service token is required"))
+	service, err := s.services.VerifyService(bearer(r))
+	if err != nil {
+		s.log.WarnContext(r.Context(), "rpc refused a service token", "method", name, "err", err, "request_id", r.Header.Get(headerRequestID))
+		writeServiceError(w, http.StatusUnauthorized, bookstore.Errorf(bookstore.EUNAUTHORIZED, "a valid service token is required (%v)", err))
 		return
 	}
 	m, ok := s.methods[name]
@@ -88,21 +150,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, bookstore.Errorf(bookstore.ENOTFOUND, "no method %q", name))
 		return
 	}
-	caller, err := parseCaller(r.Header.Get(headerCaller))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, bookstore.Errorf(bookstore.ETOOLARGE, "request body must be at most %d MiB", MaxBody>>20))
+	if !slices.Contains(m.callers, service) {
+		s.log.WarnContext(r.Context(), "rpc refused a service not allowed to call the method", "method", name, "service", service, "request_id", r.Header.Get(headerRequestID))
+		writeServiceError(w, http.StatusForbidden, bookstore.Errorf(bookstore.EFORBIDDEN, "the %s service may not call %s", service, name))
 		return
 	}
 	ctx := r.Context()
 	if id := r.Header.Get(headerRequestID); id != "" {
 		ctx = bookstore.WithRequestID(ctx, id)
 	}
-	out, err := m(ctx, caller, body)
+	// Who the user is comes from their own token only: whatever else the
+	// request says about users is ignored.
+	var caller bookstore.Caller
+	if tok := r.Header.Get(headerUserToken); tok != "" {
+		if s.users == nil {
+			writeError(w, http.StatusUnauthorized, bookstore.Errorf(bookstore.EUNAUTHORIZED, "this service takes no user tokens"))
+			return
+		}
+		if caller, err = s.users.VerifyUser(ctx, tok); err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
+		if !caller.SignedIn() {
+			writeError(w, http.StatusUnauthorized, bookstore.Errorf(bookstore.EUNAUTHORIZED, "sign in first"))
+			return
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, bookstore.Errorf(bookstore.ETOOLARGE, "request body must be at most %d MiB", MaxBody>>20))
+		return
+	}
+	out, err := m.run(ctx, caller, body)
 	if err != nil {
 		if bookstore.ErrorCode(err) == bookstore.EINTERNAL {
 			s.log.ErrorContext(ctx, "rpc failed", "method", name, "err", err, "request_id", bookstore.RequestID(ctx))
@@ -116,29 +195,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	return len(s.token) > 0 && strings.EqualFold(scheme, "Bearer") &&
-		subtle.ConstantTimeCompare([]byte(tok), s.token) == 1
-}
-
-func parseCaller(h string) (bookstore.Caller, error) {
-	if h == "" {
-		return bookstore.Caller{}, nil
-	}
-	id, role, ok := strings.Cut(h, " ")
-	uid, err := strconv.ParseInt(id, 10, 64)
-	if !ok || err != nil || uid < 1 || (role != bookstore.RoleUser && role != bookstore.RoleAdmin) {
-		return bookstore.Caller{}, bookstore.Errorf(bookstore.EINVALID, "malformed %s header", headerCaller)
-	}
-	return bookstore.Caller{UserID: uid, Role: role}, nil
-}
-
-func formatCaller(c bookstore.Caller) string {
-	if !c.SignedIn() {
+// bearer is the Authorization header's bearer token, or "".
+func bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""
 	}
-	return fmt.Sprintf("%d %s", c.UserID, c.Role)
+	return strings.TrimSpace(tok)
 }
 
 // statusOf is informative only: clients read the code in the body.
@@ -146,6 +209,10 @@ func statusOf(err error) int {
 	switch bookstore.ErrorCode(err) {
 	case bookstore.EINVALID:
 		return http.StatusBadRequest
+	case bookstore.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case bookstore.EFORBIDDEN:
+		return http.StatusForbidden
 	case bookstore.ENOTFOUND:
 		return http.StatusNotFound
 	case bookstore.ECONFLICT:
@@ -158,7 +225,12 @@ func statusOf(err error) int {
 	return http.StatusUnprocessableEntity
 }
 
-func writeError(w http.ResponseWriter, status int, err error) {
+func writeError(w http.ResponseWriter, status int, err error) { write(w, status, err, false) }
+
+// writeServiceError refuses the calling service itself.
+func writeServiceError(w http.ResponseWriter, status int, err error) { write(w, status, err, true) }
+
+func write(w http.ResponseWriter, status int, err error, service bool) {
 	code := bookstore.ErrorCode(err)
 	msg := bookstore.ErrorMessage(err)
 	var be *bookstore.Error
@@ -167,5 +239,5 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Error: msg, Code: code})
+	_ = json.NewEncoder(w).Encode(errorBody{Error: msg, Code: code, Service: service})
 }

@@ -44,6 +44,10 @@ func (p *Process) wireAuth(ctx context.Context) (web.Deps, error) {
 	}
 	p.log.Info("admin account ready", "email", admin.Email, "user_id", admin.ID)
 
+	// A call's user is checked against the sessions here, as logins are.
+	if err := p.serveInternal(signed); err != nil {
+		return web.Deps{}, err
+	}
 	remote.ServeAuth(p.internal, authBackend{Accounts: signed, users: users})
 	p.background = append(p.background, serve.Every(SweepInterval, func(ctx context.Context) {
 		if err := users.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
@@ -58,8 +62,8 @@ func (p *Process) wireAuth(ctx context.Context) (web.Deps, error) {
 	}))
 	return web.Deps{
 		Auth:     signed,
-		Catalog:  remote.NewCatalogClient(p.client("catalog", p.cfg.Services.CatalogURL)),
-		Purchase: remote.NewPurchaseClient(p.client("purchase", p.cfg.Services.PurchaseURL)),
+		Catalog:  remote.NewCatalogClient(p.client(remote.CatalogService, p.cfg.Services.CatalogURL)),
+		Purchase: remote.NewPurchaseClient(p.client(remote.PurchaseService, p.cfg.Services.PurchaseURL)),
 	}, nil
 }
 

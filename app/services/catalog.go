@@ -39,7 +39,7 @@ func (p *Process) wireCatalog(ctx context.Context) (web.Deps, error) {
 	return web.Deps{
 		Auth:      authClient,
 		Catalog:   books,
-		Purchase:  remote.NewPurchaseClient(p.client("purchase", p.cfg.Services.PurchaseURL)),
+		Purchase:  remote.NewPurchaseClient(p.client(remote.PurchaseService, p.cfg.Services.PurchaseURL)),
 		CoversDir: covers.Path(),
 		StaticDir: static,
 	}, nil

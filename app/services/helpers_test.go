@@ -18,13 +18,13 @@ import (
 const (
 	adminEmail    = "admin@test.local"
 	adminPassword = "admin-password-for-tests"
-	serviceToken  = "service-token-for-tests-0123456789abcdef"
 )
 
 // cluster is the three services, each on its own loopback port and its own
 // database, calling one another over HTTP as in production.
 type cluster struct {
 	URL     map[config.Role]string
+	Keys    string // the directory of every key pair, as `bookstore keygen` writes them
 	stop    map[config.Role]context.CancelFunc
 	stopped map[config.Role]chan error
 }
@@ -44,8 +44,13 @@ func startCluster(t *testing.T, dsn dsnFunc, extra map[string]string) *cluster {
 	if err := token.WriteKeyPair(keys); err != nil {
 		t.Fatal(err)
 	}
+	for _, r := range roles {
+		if err := token.WriteServiceKeyPair(keys, string(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	listeners := map[config.Role]net.Listener{}
-	c := &cluster{URL: map[config.Role]string{}, stop: map[config.Role]context.CancelFunc{}, stopped: map[config.Role]chan error{}}
+	c := &cluster{URL: map[config.Role]string{}, Keys: keys, stop: map[config.Role]context.CancelFunc{}, stopped: map[config.Role]chan error{}}
 	for _, r := range roles {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -57,19 +62,22 @@ func startCluster(t *testing.T, dsn dsnFunc, extra map[string]string) *cluster {
 	uploads := t.TempDir()
 	for _, r := range roles {
 		env := map[string]string{
-			"BOOKSTORE_ADDR":                   listeners[r].Addr().String(),
-			"BOOKSTORE_DB_DSN":                 dsn(t, r),
-			"BOOKSTORE_UPLOADS_DIR":            uploads,
-			"BOOKSTORE_ADMIN_EMAIL":            adminEmail,
-			"BOOKSTORE_ADMIN_PASSWORD":         adminPassword,
-			"BOOKSTORE_BCRYPT_COST":            "4",
-			"BOOKSTORE_DRAIN_DELAY":            "0s",
-			"BOOKSTORE_AUTH_URL":               c.URL[config.AuthService],
-			"BOOKSTORE_CATALOG_URL":            c.URL[config.CatalogService],
-			"BOOKSTORE_PURCHASE_URL":           c.URL[config.PurchaseService],
-			"BOOKSTORE_SERVICE_TOKEN":          serviceToken,
-			"BOOKSTORE_TOKEN_PUBLIC_KEY_FILE":  filepath.Join(keys, token.PublicKeyFile),
-			"BOOKSTORE_TOKEN_PRIVATE_KEY_FILE": filepath.Join(keys, token.PrivateKeyFile),
+			"BOOKSTORE_ADDR":                     listeners[r].Addr().String(),
+			"BOOKSTORE_DB_DSN":                   dsn(t, r),
+			"BOOKSTORE_UPLOADS_DIR":              uploads,
+			"BOOKSTORE_ADMIN_EMAIL":              adminEmail,
+			"BOOKSTORE_ADMIN_PASSWORD":           adminPassword,
+			"BOOKSTORE_BCRYPT_COST":              "4",
+			"BOOKSTORE_DRAIN_DELAY":              "0s",
+			"BOOKSTORE_AUTH_URL":                 c.URL[config.AuthService],
+			"BOOKSTORE_CATALOG_URL":              c.URL[config.CatalogService],
+			"BOOKSTORE_PURCHASE_URL":             c.URL[config.PurchaseService],
+			"BOOKSTORE_SERVICE_PRIVATE_KEY_FILE": filepath.Join(keys, token.ServicePrivateKeyFile(string(r))),
+			"BOOKSTORE_TOKEN_PUBLIC_KEY_FILE":    filepath.Join(keys, token.PublicKeyFile),
+			"BOOKSTORE_TOKEN_PRIVATE_KEY_FILE":   filepath.Join(keys, token.PrivateKeyFile),
+		}
+		for _, other := range roles {
+			env[config.ServicePublicKeyVar(other)] = filepath.Join(keys, token.ServicePublicKeyFile(string(other)))
 		}
 		for k, v := range extra {
 			env[k] = v

@@ -17,7 +17,7 @@ func (p *Process) wirePurchase(ctx context.Context) (web.Deps, error) {
 	if err != nil {
 		return web.Deps{}, err
 	}
-	inventory := remote.NewCatalogClient(p.client("catalog", p.cfg.Services.CatalogURL))
+	inventory := remote.NewCatalogClient(p.client(remote.CatalogService, p.cfg.Services.CatalogURL))
 	checkout := purchase.New(store.NewPurchaseStore(p.db), inventory, purchase.NewSimulatedProcessor())
 	remote.ServePurchase(p.internal, checkout)
 	every, after := p.cfg.Reconciling()

@@ -31,6 +31,7 @@ type Process struct {
 	db         *store.DB
 	web        *web.Server
 	internal   *rpc.Server
+	id         identity
 	background []func(ctx context.Context)
 
 	closeOnce sync.Once
@@ -57,6 +58,10 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 	default:
 		return nil, fmt.Errorf("services: %q is not a service (auth, catalog or purchase)", cfg.Role)
 	}
+	id, err := loadIdentity(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.DBDSN)
 	if err != nil {
 		return nil, err
@@ -66,8 +71,7 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", cfg.Role, err)
 	}
-	p := &Process{cfg: cfg, log: cfg.Logger.With("service", string(cfg.Role)), db: db,
-		internal: rpc.NewServer(cfg.Services.ServiceToken, cfg.Logger)}
+	p := &Process{cfg: cfg, log: cfg.Logger.With("service", string(cfg.Role)), db: db, id: id}
 	var deps web.Deps
 	switch cfg.Role {
 	case config.AuthService:
@@ -86,14 +90,15 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 	return p, nil
 }
 
-// client is an RPC client of another service.
+// client is an RPC client of another service, signing as this one.
 func (p *Process) client(name, url string) *rpc.Client {
-	return rpc.NewClient(name, url, p.cfg.Services.ServiceToken, rpc.ClientOptions{})
+	return rpc.NewClient(name, url, p.id.signer, rpc.ClientOptions{})
 }
 
 // authClient is the auth service for the catalog and purchase services:
 // users' tokens are verified locally with auth's public key and its
-// revocation list, polled in the background.
+// revocation list, polled in the background. The same check admits the
+// user tokens other services' calls carry.
 func (p *Process) authClient() (*remote.AuthClient, error) {
 	pub, err := token.LoadPublicKey(p.cfg.Services.TokenPublicKeyFile)
 	if err != nil {
@@ -103,15 +108,19 @@ func (p *Process) authClient() (*remote.AuthClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := p.client("auth", p.cfg.Services.AuthURL)
+	c := p.client(remote.AuthService, p.cfg.Services.AuthURL)
 	revocations := remote.NewAuthClient(c, nil) // only its RevokedAfter is used
 	authn := token.NewAuthenticator(verifier, revocations, token.AuthenticatorOptions{Logger: p.log})
 	p.background = append(p.background, authn.Run)
+	if err := p.serveInternal(authn); err != nil {
+		return nil, err
+	}
 	return remote.NewAuthClient(c, authn), nil
 }
 
 // Handler routes internal methods to the RPC server and everything else to
-// the web interface.
+// the web interface. (Only services reach /internal/: the gateway answers
+// 404 there, and each method admits only the services it lists.)
 func (p *Process) Handler() http.Handler {
 	webHandler := p.web.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tet-bookstore/bookstore/app/config"
 	"github.com/tet-bookstore/bookstore/infra/nginx"
 )
 
@@ -19,8 +20,9 @@ var Objective3Services = []string{"auth", "catalog", "purchase"}
 
 // planObjective3 is the store split into microservices: `bookstore auth`,
 // `catalog` and `purchase` on their own loopback ports, each on its own
-// database, calling one another with a generated service token and
-// verifying users' tokens with a generated key pair; the gateway routes
+// database, calling one another with service tokens each signs with a
+// generated key of its own, and verifying users' tokens with a generated
+// key pair; the gateway routes
 // paths to them, and the TLS front proxies objective3 to the gateway.
 //
 // The services form one group: losing one (tests kill the catalog and
@@ -61,12 +63,15 @@ func planObjective3(ctx context.Context, t *Topology, o Options) (layout, error)
 		"BOOKSTORE_AUTH_URL":              "http://" + addrs["auth"],
 		"BOOKSTORE_CATALOG_URL":           "http://" + addrs["catalog"],
 		"BOOKSTORE_PURCHASE_URL":          "http://" + addrs["purchase"],
-		"BOOKSTORE_SERVICE_TOKEN_FILE":    creds.serviceTokenFile,
 		"BOOKSTORE_TOKEN_PUBLIC_KEY_FILE": creds.publicKeyFile,
+	}
+	for _, name := range Objective3Services {
+		shared[config.ServicePublicKeyVar(config.Role(name))] = creds.servicePublicKeyFiles[name]
 	}
 	l := layout{site: "objective3"}
 	for _, name := range Objective3Services {
-		set := map[string]string{"BOOKSTORE_ADDR": addrs[name], "BOOKSTORE_DB_DSN": dsns[name], "BOOKSTORE_UPLOADS_DIR": uploads}
+		set := map[string]string{"BOOKSTORE_ADDR": addrs[name], "BOOKSTORE_DB_DSN": dsns[name], "BOOKSTORE_UPLOADS_DIR": uploads,
+			config.ServiceKeyVar: creds.serviceKeyFiles[name]}
 		for k, v := range shared {
 			set[k] = v
 		}
@@ -93,10 +98,12 @@ func planObjective3(ctx context.Context, t *Topology, o Options) (layout, error)
 
 // rehearsalOwned are settings objective 3 decides for every service even
 // when a service does not get them (only auth signs tokens): a caller's
-// value would break the topology.
+// value would break the topology. The retired shared service token is
+// dropped too, since the services refuse to start with it.
 var rehearsalOwned = []string{
 	"BOOKSTORE_ADDR", "BOOKSTORE_DB_DSN", "BOOKSTORE_AUTH_URL", "BOOKSTORE_CATALOG_URL", "BOOKSTORE_PURCHASE_URL",
 	"BOOKSTORE_SERVICE_TOKEN", "BOOKSTORE_TOKEN_PUBLIC_KEY_FILE", "BOOKSTORE_TOKEN_PRIVATE_KEY_FILE",
+	config.ServiceKeyVar, "BOOKSTORE_AUTH_SERVICE_PUBLIC_KEY_FILE", "BOOKSTORE_CATALOG_SERVICE_PUBLIC_KEY_FILE", "BOOKSTORE_PURCHASE_SERVICE_PUBLIC_KEY_FILE",
 }
 
 // serviceEnv is one service's environment: the caller's, so every

@@ -77,13 +77,15 @@ func mysqlSilent(ctx context.Context, server string) (string, error) {
 
 // serviceCredentials are the files the services trust one another with.
 type serviceCredentials struct {
-	serviceTokenFile string // shared secret of service-to-service calls
-	publicKeyFile    string // verifies users' tokens (every service)
-	privateKeyFile   string // signs them (auth)
+	publicKeyFile  string // verifies users' tokens (every service)
+	privateKeyFile string // signs them (auth)
+	// Each service's own key, which signs its calls to the others, and the
+	// public keys the others verify them with.
+	serviceKeyFiles, servicePublicKeyFiles map[string]string
 }
 
-// writeServiceCredentials generates a signing key pair and a service token
-// into Dir/secrets (0700; the token and the private key 0600). They are
+// writeServiceCredentials generates the users' token key pair and a key
+// pair per service into Dir/secrets (0700; private keys 0600). They are
 // handed to the services as file paths, never as values in their
 // environment or the log.
 func writeServiceCredentials(dir string) (serviceCredentials, error) {
@@ -95,12 +97,17 @@ func writeServiceCredentials(dir string) (serviceCredentials, error) {
 		return serviceCredentials{}, fmt.Errorf("local: %w", err)
 	}
 	c := serviceCredentials{
-		serviceTokenFile: filepath.Join(secrets, "service-token"),
-		publicKeyFile:    filepath.Join(secrets, token.PublicKeyFile),
-		privateKeyFile:   filepath.Join(secrets, token.PrivateKeyFile),
+		publicKeyFile:         filepath.Join(secrets, token.PublicKeyFile),
+		privateKeyFile:        filepath.Join(secrets, token.PrivateKeyFile),
+		serviceKeyFiles:       map[string]string{},
+		servicePublicKeyFiles: map[string]string{},
 	}
-	if err := os.WriteFile(c.serviceTokenFile, []byte(randomHex(32)+"\n"), 0o600); err != nil {
-		return serviceCredentials{}, fmt.Errorf("local: service token: %w", err)
+	for _, name := range Objective3Services {
+		if err := token.WriteServiceKeyPair(secrets, name); err != nil {
+			return serviceCredentials{}, fmt.Errorf("local: %w", err)
+		}
+		c.serviceKeyFiles[name] = filepath.Join(secrets, token.ServicePrivateKeyFile(name))
+		c.servicePublicKeyFiles[name] = filepath.Join(secrets, token.ServicePublicKeyFile(name))
 	}
 	return c, nil
 }

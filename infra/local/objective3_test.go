@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tet-bookstore/bookstore/app/e2e"
+	"github.com/tet-bookstore/bookstore/app/token"
 	"github.com/tet-bookstore/bookstore/app/web/apitest"
 	"github.com/tet-bookstore/bookstore/infra/local"
 	"github.com/tet-bookstore/bookstore/internal/testenv"
@@ -165,19 +166,29 @@ func testServicesOwnTheirTables(t *testing.T, services map[string]local.Instance
 	}
 }
 
-// The services' internal methods answer a caller with the service token
+// The services' internal methods answer a service with its own token
 // directly, but never through the gateway or the TLS front; a request id
 // sent to the gateway comes back and is in the log line of the service that
 // answered.
 func testGatewayEdges(t *testing.T, topo *local.Topology, dir string, services map[string]local.Instance, gateway apiClient, logs *lockedBuffer) {
-	tok, err := os.ReadFile(filepath.Join(dir, "secrets", "service-token"))
+	// The catalog's own key (its demo seed looks accounts up at auth).
+	keyFile := filepath.Join(dir, "secrets", token.ServicePrivateKeyFile("catalog"))
+	if info, err := os.Stat(keyFile); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the catalog's service key file must be 0600: %v %v", info.Mode(), err)
+	}
+	key, err := token.LoadServicePrivateKey("catalog", keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info, err := os.Stat(filepath.Join(dir, "secrets", "service-token")); err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("the service token file must be 0600: %v %v", info.Mode(), err)
+	signer, err := token.NewServiceSigner(token.ServiceSignerOptions{Service: "catalog", Key: key})
+	if err != nil {
+		t.Fatal(err)
 	}
-	withToken := http.Header{"Authorization": {"Bearer " + strings.TrimSpace(string(tok))}}
+	tok, err := signer.Token("auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withToken := http.Header{"Authorization": {"Bearer " + tok}}
 	lookup := map[string]string{"email": o3AdminEmail}
 	direct, err := gateway.at(services["auth"].URL).do(context.Background(), http.MethodPost, "internal/v1/auth.user_by_email", lookup, withToken)
 	if err != nil || direct.Status != http.StatusOK {

@@ -139,13 +139,13 @@ func nodeScript(cfg *Config, p *parameters, i int, managers []string) userdata.S
 		StackParameter:         p.stackFile.name,
 		GatewayConfParameter:   p.gatewayConf.name,
 		SettingsParameter:      p.settings.name,
-		ServiceTokenParameter:  p.serviceToken.name,
 		SigningKeyParameter:    p.signingKey.name,
 		AdminPasswordParameter: p.adminPassword.name,
 		DSNOptions:             DSNOptions,
 	}
 	for j, svc := range stack.AppServices {
 		d.Databases = append(d.Databases, userdata.ServiceDatabase{Name: svc, PasswordParameter: p.dbPasswords[j].name})
+		d.ServiceKeys = append(d.ServiceKeys, userdata.ServiceKey{Name: svc, Parameter: p.serviceKeys[j].name})
 	}
 	n.Deploy = d
 	return n

@@ -249,7 +249,7 @@ func parameterARNs(keys ...string) []string {
 
 func TestJoinTokensAndGeneratedSecrets(t *testing.T) {
 	p := run(t, nil, nil)
-	written := []string{"swarm-manager-token", "swarm-worker-token", "service-token", "token-signing-key", "db-password-auth", "db-password-catalog", "db-password-purchase"}
+	written := []string{"swarm-manager-token", "swarm-worker-token", "service-key-auth", "service-key-catalog", "service-key-purchase", "token-signing-key", "db-password-auth", "db-password-catalog", "db-password-purchase"}
 	for _, key := range written {
 		param := one(t, p, parameterType, key)
 		if param.Inputs["type"] != "SecureString" || param.Inputs["value"] != plan.Secret {
@@ -263,7 +263,7 @@ func TestJoinTokensAndGeneratedSecrets(t *testing.T) {
 	if got, want := strings.Join(manager["ssm:PutParameter"], ","), strings.Join(parameterARNs(written...), ","); got != want {
 		t.Errorf("managers may write exactly the tokens and generated secrets:\n got %s\nwant %s", got, want)
 	}
-	reads := append([]string{"swarm-manager-token", "service-token", "token-signing-key", "admin-password", "db-password-auth", "db-password-catalog", "db-password-purchase"}, "stack-file", "gateway-conf", "stack-settings")
+	reads := append([]string{"swarm-manager-token", "service-key-auth", "service-key-catalog", "service-key-purchase", "token-signing-key", "admin-password", "db-password-auth", "db-password-catalog", "db-password-purchase"}, "stack-file", "gateway-conf", "stack-settings")
 	if got, want := strings.Join(manager["ssm:GetParameter"], ","), strings.Join(parameterARNs(reads...), ","); got != want {
 		t.Errorf("managers read exactly the stack's parameters:\n got %s\nwant %s", got, want)
 	}

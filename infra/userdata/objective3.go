@@ -47,13 +47,23 @@ type SwarmDeploy struct {
 	StackParameter         string
 	GatewayConfParameter   string
 	SettingsParameter      string
-	ServiceTokenParameter  string
 	SigningKeyParameter    string
 	AdminPasswordParameter string
+	// ServiceKeys: one key pair per service, which it signs its calls to
+	// the others with.
+	ServiceKeys []ServiceKey
 	// Databases: one database and user per service.
 	Databases []ServiceDatabase
 	// DSNOptions ends every service's DSN, e.g. "tls=true&ca=/run/secrets/rds_ca".
 	DSNOptions string
+}
+
+// ServiceKey is where a service's own Ed25519 key (PKCS#8 PEM) is kept;
+// its Docker secrets are NAME_service_key (the key, for that service only)
+// and NAME_service_public_key (for the services it calls).
+type ServiceKey struct {
+	Name      string
+	Parameter string
 }
 
 // ServiceDatabase is a service's database, user and password parameter; the
@@ -161,7 +171,16 @@ func (n SwarmNode) validate() error {
 			return fmt.Errorf("userdata: stack name %q, DSN options %q, %d databases", d.StackName, d.DSNOptions, len(d.Databases))
 		}
 		params = append(params, d.StackParameter, d.GatewayConfParameter, d.SettingsParameter,
-			d.ServiceTokenParameter, d.SigningKeyParameter, d.AdminPasswordParameter)
+			d.SigningKeyParameter, d.AdminPasswordParameter)
+		if len(d.ServiceKeys) == 0 {
+			return fmt.Errorf("userdata: node %d: no service keys", n.Index)
+		}
+		for _, k := range d.ServiceKeys {
+			if !serviceNamePattern.MatchString(k.Name) {
+				return fmt.Errorf("userdata: service name %q", k.Name)
+			}
+			params = append(params, k.Parameter)
+		}
 		for _, db := range d.Databases {
 			if !serviceNamePattern.MatchString(db.Name) {
 				return fmt.Errorf("userdata: service name %q", db.Name)

@@ -16,9 +16,13 @@ func swarmDeploy() *userdata.SwarmDeploy {
 		StackParameter:         swarmParams + "stack-file",
 		GatewayConfParameter:   swarmParams + "gateway-conf",
 		SettingsParameter:      swarmParams + "stack-settings",
-		ServiceTokenParameter:  swarmParams + "service-token",
 		SigningKeyParameter:    swarmParams + "token-signing-key",
 		AdminPasswordParameter: swarmParams + "admin-password",
+		ServiceKeys: []userdata.ServiceKey{
+			{Name: "auth", Parameter: swarmParams + "service-key-auth"},
+			{Name: "catalog", Parameter: swarmParams + "service-key-catalog"},
+			{Name: "purchase", Parameter: swarmParams + "service-key-purchase"},
+		},
 		Databases: []userdata.ServiceDatabase{
 			{Name: "auth", PasswordParameter: swarmParams + "db-password-auth"},
 			{Name: "catalog", PasswordParameter: swarmParams + "db-password-catalog"},
@@ -115,6 +119,9 @@ func TestSwarmDeployHelper(t *testing.T) {
 		"docker stack deploy --prune --with-registry-auth --compose-file docker-stack.yml 'bookstore'",
 		"signing_key=$(secret_value '" + swarmParams + "token-signing-key' ed25519)",
 		"openssl pkey -pubout | docker_secret token_public_key",
+		"service_key=$(secret_value '" + swarmParams + "service-key-catalog' ed25519)",
+		"printf '%s\\n' \"${service_key}\" | docker_secret 'catalog_service_key'",
+		"printf '%s\\n' \"${service_key}\" | openssl pkey -pubout | docker_secret 'catalog_service_public_key'",
 		"password=$(secret_value '" + swarmParams + "db-password-catalog' hex)",
 		"GRANT ALL PRIVILEGES ON \\`catalog\\`.* TO 'catalog'@'%';",
 		"printf 'mysql://%s:%s@%s:3306/%s?%s' 'purchase' \"${password}\" \"${DB_HOST}\" 'purchase' 'tls=true' | docker_secret 'purchase_db_dsn'",
@@ -125,6 +132,9 @@ func TestSwarmDeployHelper(t *testing.T) {
 		if !strings.Contains(deploy, want) {
 			t.Errorf("the deploy helper lacks %q", want)
 		}
+	}
+	if strings.Contains(deploy, "service_token") {
+		t.Error("the shared service token is retired: each service has a key of its own")
 	}
 	if strings.Contains(deploy, "--value") {
 		t.Error("secret values must not be passed on a command line")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/tet-bookstore/bookstore/app/config"
@@ -16,16 +17,32 @@ import (
 )
 
 // keygen writes the Ed25519 key pair the auth service signs users' tokens
-// with and the other services verify them with.
+// with and the other services verify them with, or with --service NAME the
+// pair that service signs its calls to the others with.
 func keygen(args []string, stdout io.Writer) error {
+	const usage = "usage: bookstore keygen [--service auth|catalog|purchase] --out DIR"
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	out := fs.String("out", "", "directory for token_signing_key.pem and token_public_key.pem")
+	out := fs.String("out", "", "directory for the key pair")
+	service := fs.String("service", "", "write this service's own key pair instead of the users' token keys")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("keygen: %w (usage: bookstore keygen --out DIR)", err)
+		return fmt.Errorf("keygen: %w (%s)", err, usage)
 	}
 	if *out == "" || fs.NArg() > 0 {
-		return fmt.Errorf("keygen: usage: bookstore keygen --out DIR")
+		return fmt.Errorf("keygen: %s", usage)
+	}
+	if *service != "" {
+		role := config.Role(*service)
+		if !slices.Contains(config.ServiceRoles, role) {
+			return fmt.Errorf("keygen: --service %q: not auth, catalog or purchase", *service)
+		}
+		if err := token.WriteServiceKeyPair(*out, *service); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (secret: the %s service only, as %s) and %s (the other services, as %s)\n",
+			filepath.Join(*out, token.ServicePrivateKeyFile(*service)), *service, config.ServiceKeyVar,
+			filepath.Join(*out, token.ServicePublicKeyFile(*service)), config.ServicePublicKeyVar(role))
+		return nil
 	}
 	if err := token.WriteKeyPair(*out); err != nil {
 		return err

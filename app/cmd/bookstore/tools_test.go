@@ -31,6 +31,28 @@ func TestKeygenWritesAKeyPairOnce(t *testing.T) {
 	}
 }
 
+func TestKeygenWritesAServiceKeyPair(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	out, errOut, code := runBinary(t, bin, nil, "keygen", "--service", "catalog", "--out", dir)
+	if code != 0 || !strings.Contains(out, "catalog_service_key.pem") || !strings.Contains(out, "BOOKSTORE_CATALOG_SERVICE_PUBLIC_KEY_FILE") {
+		t.Fatalf("keygen --service catalog: exit %d, %q %q", code, out, errOut)
+	}
+	info, err := os.Stat(filepath.Join(dir, "catalog_service_key.pem"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("service key: %v, mode %v", err, info.Mode())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "catalog_service_public_key.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code = runBinary(t, bin, nil, "keygen", "--service", "catalog", "--out", dir); code != 1 || !strings.Contains(errOut, "already exists") {
+		t.Fatalf("second keygen --service catalog: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code = runBinary(t, bin, nil, "keygen", "--service", "billing", "--out", dir); code != 1 || !strings.Contains(errOut, "not auth, catalog or purchase") {
+		t.Fatalf("keygen --service billing: exit %d, %q", code, errOut)
+	}
+}
+
 func TestHealthcheckExitStatus(t *testing.T) {
 	bin := buildBinary(t)
 	ready := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -19,10 +19,13 @@ const (
 	requestIDKey = "bookstore.request_id"
 )
 
-// SetUser records the authenticated user and the session token it came with.
+// SetUser records the authenticated user and the session token it came
+// with, also in the request's context, where calls to other services find
+// it and carry it (the microservices trust no other proof of a user).
 func SetUser(c echo.Context, u auth.User, token string) {
 	c.Set(userKey, u)
 	c.Set(tokenKey, token)
+	c.SetRequest(c.Request().WithContext(bookstore.WithUserToken(c.Request().Context(), token)))
 }
 
 // User returns the signed-in user, if any.

@@ -84,6 +84,48 @@ func TestStackFileLoadsAndKeepsTheRules(t *testing.T) {
 	}
 }
 
+// Each service mounts its own service key and the public keys of the two
+// services that call it, never another service's key, and the shared
+// service token is gone.
+func TestEachServiceHasItsOwnIdentity(t *testing.T) {
+	dir := stackDir(t, stack.File())
+	p, err := stack.Load(context.Background(), stack.File(), dir, variables().Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stack.AppServices {
+		svc := p.Services[name]
+		mounted := map[string]bool{}
+		for _, ref := range svc.Secrets {
+			mounted[ref.Source] = true
+		}
+		env := func(k string) string {
+			if v := svc.Environment[k]; v != nil {
+				return *v
+			}
+			return ""
+		}
+		if !mounted[name+"_service_key"] || env("BOOKSTORE_SERVICE_PRIVATE_KEY_FILE") != "/run/secrets/"+name+"_service_key" {
+			t.Errorf("%s does not read its own service key", name)
+		}
+		for _, other := range stack.AppServices {
+			if other == name {
+				continue
+			}
+			if mounted[other+"_service_key"] {
+				t.Errorf("%s mounts the %s service's private key", name, other)
+			}
+			v := "BOOKSTORE_" + strings.ToUpper(other) + "_SERVICE_PUBLIC_KEY_FILE"
+			if !mounted[other+"_service_public_key"] || env(v) != "/run/secrets/"+other+"_service_public_key" {
+				t.Errorf("%s does not verify the %s service with its public key (%s)", name, other, v)
+			}
+		}
+		if mounted["service_token"] || env("BOOKSTORE_SERVICE_TOKEN_FILE") != "" {
+			t.Errorf("%s still uses the shared service token", name)
+		}
+	}
+}
+
 func TestStackFileNeedsItsVariables(t *testing.T) {
 	dir := stackDir(t, stack.File())
 	for _, name := range []string{"REGISTRY", "VERSION", "EFS_DNS", "ADMIN_EMAIL", "GATEWAY_CONF_VERSION"} {
@@ -102,7 +144,7 @@ func TestValidatorRejectsBrokenStacks(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"undefined secret", "  admin_password:\n    external: true\n", "", "undefined secret admin_password"},
-		{"secret in the file", "  service_token:\n    external: true\n", "  service_token:\n    file: ./token.txt\n", "secret service_token must be external"},
+		{"secret in the file", "  catalog_service_key:\n    external: true\n", "  catalog_service_key:\n    file: ./key.pem\n", "secret catalog_service_key must be external"},
 		{"credential in the environment", "      BOOKSTORE_ADMIN_PASSWORD_FILE: /run/secrets/admin_password\n", "      BOOKSTORE_ADMIN_PASSWORD: hunter2\n", "BOOKSTORE_ADMIN_PASSWORD looks like a credential"},
 		{"secret file not mounted", "      BOOKSTORE_DB_DSN_FILE: /run/secrets/purchase_db_dsn\n", "      BOOKSTORE_DB_DSN_FILE: /run/secrets/auth_db_dsn\n", "service purchase: BOOKSTORE_DB_DSN_FILE reads /run/secrets/auth_db_dsn, but no secret is mounted there"},
 		{"no healthcheck", "    healthcheck: *app-healthcheck\n    stop_grace_period: 30s\n    logging: *logging\n    deploy:\n      replicas: 2\n      placement: *placement\n      update_config: *update\n      rollback_config: *rollback\n      restart_policy: *restart\n      resources: *app-resources\n\n  catalog:", "    stop_grace_period: 30s\n    logging: *logging\n    deploy:\n      replicas: 2\n      placement: *placement\n      update_config: *update\n      rollback_config: *rollback\n      restart_policy: *restart\n      resources: *app-resources\n\n  catalog:", "service auth: needs a healthcheck"},
