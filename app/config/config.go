@@ -42,6 +42,15 @@ type Config struct {
 	// default 2m, longer than any purchase request may take).
 	ReconcileInterval time.Duration
 	ReconcileAfter    time.Duration
+	// SignupsPerAddress bounds the accounts created from one client address
+	// in 15 minutes (BOOKSTORE_SIGNUPS_PER_ADDRESS, default 10; 0 in code
+	// takes the default).
+	SignupsPerAddress int
+	// CSRFSecret keys the CSRF tokens of every instance and service
+	// (BOOKSTORE_CSRF_SECRET, at least 32 characters). Unset, the monolith
+	// keeps a random key in its database and the services derive one from
+	// BOOKSTORE_SERVICE_TOKEN, which they all share.
+	CSRFSecret string
 
 	// Role is which process this is: the monolith, or one service.
 	Role Role
@@ -66,6 +75,10 @@ const (
 	// DefaultReconcileInterval and DefaultReconcileAfter: see Config.
 	DefaultReconcileInterval = time.Minute
 	DefaultReconcileAfter    = 2 * time.Minute
+	// DefaultSignupsPerAddress: see Config.SignupsPerAddress.
+	DefaultSignupsPerAddress = 10
+	// MinCSRFSecret is the shortest BOOKSTORE_CSRF_SECRET accepted.
+	MinCSRFSecret = 32
 )
 
 // DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.
@@ -84,6 +97,14 @@ func (c Config) Reconciling() (interval, after time.Duration) {
 		after = DefaultReconcileAfter
 	}
 	return interval, after
+}
+
+// Signups returns SignupsPerAddress, the default for zero.
+func (c Config) Signups() int {
+	if c.SignupsPerAddress == 0 {
+		return DefaultSignupsPerAddress
+	}
+	return c.SignupsPerAddress
 }
 
 // SQLite reports whether the database is the embedded SQLite.
@@ -117,6 +138,8 @@ func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
 	c.HTTPSOnly = r.boolean("BOOKSTORE_HTTPS_ONLY", false)
 	c.ReconcileInterval = r.duration("BOOKSTORE_RECONCILE_INTERVAL", DefaultReconcileInterval)
 	c.ReconcileAfter = r.duration("BOOKSTORE_RECONCILE_AFTER", DefaultReconcileAfter)
+	c.SignupsPerAddress = r.integer("BOOKSTORE_SIGNUPS_PER_ADDRESS", DefaultSignupsPerAddress)
+	c.CSRFSecret, _ = r.raw("BOOKSTORE_CSRF_SECRET")
 	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
 	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
 	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
@@ -192,6 +215,12 @@ func (c Config) validate() []error {
 	}
 	if c.ReconcileAfter != 0 && c.ReconcileAfter < time.Second {
 		bad("BOOKSTORE_RECONCILE_AFTER must be at least 1s")
+	}
+	if c.SignupsPerAddress < 0 {
+		bad("BOOKSTORE_SIGNUPS_PER_ADDRESS must not be negative")
+	}
+	if c.CSRFSecret != "" && len(c.CSRFSecret) < MinCSRFSecret {
+		bad("BOOKSTORE_CSRF_SECRET (or BOOKSTORE_CSRF_SECRET_FILE) must be at least %d characters", MinCSRFSecret)
 	}
 	errs = append(errs, c.Services.validate(c.Role)...)
 	return errs

@@ -76,7 +76,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		return nil, err
 	}
 	authStore := store.NewAuthStore(db)
-	limiter := store.NewLoginLimiter(db, auth.DefaultLimits)
+	limits := auth.DefaultLimits
+	limits.SignupsPerAddress = cfg.Signups()
+	limiter := store.NewLoginLimiter(db, limits)
 	accounts := auth.New(authStore, auth.Options{BcryptCost: cfg.BcryptCost, Limiter: limiter})
 	books := catalog.New(store.NewCatalogStore(db), covers)
 	// The catalog is the purchase module's Inventory in-process; the

@@ -44,6 +44,14 @@ type wireLogin struct {
 	RemoteAddr string `json:"remote_addr"`
 }
 
+// wireRegister carries the client's address, which the sign-up limit counts by.
+type wireRegister struct {
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	RemoteAddr string `json:"remote_addr"`
+}
+
 type wireToken struct {
 	Token string `json:"token"`
 }
@@ -66,7 +74,8 @@ type revokedQuery struct {
 // Register is not retried: a retry after a lost answer would say the e-mail is taken.
 func (a *AuthClient) Register(ctx context.Context, in auth.RegisterInput) (auth.User, error) {
 	var u auth.User
-	err := a.c.Call(ctx, "auth.register", nobody, in, &u, rpc.Once)
+	in2 := wireRegister{Name: in.Name, Email: in.Email, Password: in.Password, RemoteAddr: auth.ClientAddr(ctx)}
+	err := a.c.Call(ctx, "auth.register", nobody, in2, &u, rpc.Once)
 	return u, err
 }
 
@@ -153,8 +162,8 @@ type AuthBackend interface {
 // ServeAuth registers the auth service's methods on s. (auth.User never
 // encodes its password hash, so answers cannot leak it.)
 func ServeAuth(s *rpc.Server, svc AuthBackend) {
-	rpc.Handle(s, "auth.register", func(ctx context.Context, _ bookstore.Caller, in auth.RegisterInput) (auth.User, error) {
-		return svc.Register(ctx, in)
+	rpc.Handle(s, "auth.register", func(ctx context.Context, _ bookstore.Caller, in wireRegister) (auth.User, error) {
+		return svc.Register(auth.WithClientAddr(ctx, in.RemoteAddr), auth.RegisterInput{Name: in.Name, Email: in.Email, Password: in.Password})
 	})
 	rpc.Handle(s, "auth.login", func(ctx context.Context, _ bookstore.Caller, in wireLogin) (auth.Session, error) {
 		return svc.Login(ctx, auth.LoginInput(in))

@@ -63,6 +63,7 @@ func startCluster(t *testing.T, dsn dsnFunc, extra map[string]string) *cluster {
 			"BOOKSTORE_ADMIN_EMAIL":            adminEmail,
 			"BOOKSTORE_ADMIN_PASSWORD":         adminPassword,
 			"BOOKSTORE_BCRYPT_COST":            "4",
+			"BOOKSTORE_SIGNUPS_PER_ADDRESS":    "10000", // every test client signs up from 127.0.0.1
 			"BOOKSTORE_DRAIN_DELAY":            "0s",
 			"BOOKSTORE_AUTH_URL":               c.URL[config.AuthService],
 			"BOOKSTORE_CATALOG_URL":            c.URL[config.CatalogService],
