@@ -4,6 +4,8 @@
 package config
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -97,6 +99,23 @@ func (c Config) Reconciling() (interval, after time.Duration) {
 		after = DefaultReconcileAfter
 	}
 	return interval, after
+}
+
+// CSRFKey is the key CSRF tokens are signed with, derived (HMAC-SHA256 with
+// a fixed label, so it reveals nothing of the secret) from CSRFSecret, or
+// for the services without one from the service token they all share; nil
+// for the monolith without one, which keeps its key in its database.
+func (c Config) CSRFKey() []byte {
+	secret := c.CSRFSecret
+	if secret == "" && !c.Role.monolith() {
+		secret = c.Services.ServiceToken
+	}
+	if secret == "" {
+		return nil
+	}
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte("bookstore csrf key v1"))
+	return h.Sum(nil)
 }
 
 // Signups returns SignupsPerAddress, the default for zero.

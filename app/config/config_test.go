@@ -68,6 +68,27 @@ func TestReadsEveryVariable(t *testing.T) {
 	}
 }
 
+// The CSRF key: from the secret when set (the same for every role), else
+// the services' from their shared token, and none for the monolith (which
+// keeps one in its database). Never the secret itself.
+func TestCSRFKey(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	mono := config.Config{CSRFSecret: secret}
+	svc := config.Config{Role: config.CatalogService, CSRFSecret: secret, Services: config.Services{ServiceToken: strings.Repeat("t", 32)}}
+	if k := mono.CSRFKey(); len(k) != 32 || string(k) != string(svc.CSRFKey()) || string(k) == secret {
+		t.Errorf("keys from one secret: %x and %x", k, svc.CSRFKey())
+	}
+	if (config.Config{}).CSRFKey() != nil {
+		t.Error("the monolith without a secret derived a key")
+	}
+	svc.CSRFSecret = ""
+	other := svc
+	other.Role = config.PurchaseService
+	if k := svc.CSRFKey(); len(k) != 32 || string(k) != string(other.CSRFKey()) || string(k) == string(mono.CSRFKey()) {
+		t.Errorf("services' keys from the service token: %x and %x", k, other.CSRFKey())
+	}
+}
+
 func TestProductionDefaultsDrainAndNeedsAPassword(t *testing.T) {
 	c, err := config.FromLookup(lookup(map[string]string{"BOOKSTORE_DB_DSN": "mysql://u:p@db/shop", "BOOKSTORE_ADMIN_PASSWORD": "long-enough"}))
 	if err != nil {

@@ -101,8 +101,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 			log.Info("demo data seeded", "books", n)
 		}
 	}
+	// Every instance on the database signs CSRF tokens with the same key.
+	csrfKey := cfg.CSRFKey()
+	if csrfKey == nil {
+		if csrfKey, err = db.ServerKey(ctx, "csrf"); err != nil {
+			return nil, err
+		}
+	}
 	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore, limiter: limiter}
-	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, web.Deps{
+	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly, CSRFKey: csrfKey}, web.Deps{
 		Auth: accounts, Catalog: books, Purchase: checkout,
 		Ready: db.Ping, DB: db.SQL(), CoversDir: covers.Path(), StaticDir: static, Logger: log,
 	})

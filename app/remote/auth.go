@@ -28,6 +28,7 @@ var (
 	_ auth.Service             = (*AuthClient)(nil)
 	_ auth.Renewer             = (*AuthClient)(nil)
 	_ auth.OnlineAuthenticator = (*AuthClient)(nil)
+	_ auth.SessionIdentifier   = (*AuthClient)(nil)
 )
 
 // NewAuthClient returns a client of the auth service that authenticates
@@ -112,6 +113,14 @@ func (a *AuthClient) AuthenticateOnline(ctx context.Context, token string) (auth
 	var u auth.User
 	err := a.c.Call(ctx, "auth.authenticate", nobody, wireToken{token}, &u, rpc.Retry)
 	return u, err
+}
+
+// SessionID reads the session a token names with the local verifier.
+func (a *AuthClient) SessionID(token string) (string, bool) {
+	if s, ok := a.local.(auth.SessionIdentifier); ok {
+		return s.SessionID(token)
+	}
+	return "", false
 }
 
 func (a *AuthClient) TokenLifetime(token string) (time.Time, time.Time, bool) {

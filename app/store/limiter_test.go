@@ -242,3 +242,41 @@ func TestLimiterCountIsShared(t *testing.T) {
 		})
 	}
 }
+
+// Instances on one database share one server key, made once even when they
+// all start at once; another name is another key.
+func TestServerKeyIsSharedAndMadeOnce(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := ctxT(t)
+			dsn := b.dsn(t)
+			first := open(t, dsn)
+			must(t, first.Migrate(ctx, store.Modules()...))
+			dbs := []*store.DB{first, open(t, dsn), open(t, dsn)}
+			keys := make([][]byte, 12)
+			var wg sync.WaitGroup
+			for i := range keys {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					k, err := dbs[i%len(dbs)].ServerKey(ctx, "csrf")
+					if err != nil {
+						t.Error(err)
+					}
+					keys[i] = k
+				}()
+			}
+			wg.Wait()
+			for i, k := range keys {
+				if len(k) != 32 || string(k) != string(keys[0]) {
+					t.Fatalf("instance %d got key %x, want the one 32-byte key %x", i, k, keys[0])
+				}
+			}
+			other, err := first.ServerKey(ctx, "other")
+			must(t, err)
+			if string(other) == string(keys[0]) {
+				t.Fatal("two names share a key")
+			}
+		})
+	}
+}

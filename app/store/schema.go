@@ -14,7 +14,8 @@ import (
 // so the modules can later live in separate databases, and deleting a book
 // leaves the purchases (which copied title and price) intact.
 
-// AuthModule owns users, sessions, revoked_sessions and login_failures.
+// AuthModule owns users, sessions, revoked_sessions, login_failures and
+// server_keys.
 var AuthModule = Module{Name: "auth", Migrations: []Migration{
 	{Version: 1, Name: "create users and sessions", Up: func(tx *gorm.DB, d string) error {
 		return run(tx, d,
@@ -64,6 +65,14 @@ var AuthModule = Module{Name: "auth", Migrations: []Migration{
 			return err
 		}
 		return createIndex(tx, "login_failures", "idx_login_failures_window_start", "window_start")
+	}},
+	// Keys every instance on this database shares (the CSRF key), made once.
+	{Version: 5, Name: "create server_keys", Up: func(tx *gorm.DB, d string) error {
+		return run(tx, d, `CREATE TABLE IF NOT EXISTS server_keys (
+				name VARCHAR(64) NOT NULL PRIMARY KEY,
+				secret CHAR(64) NOT NULL,
+				created_at {{time}} NOT NULL
+			){{opts}}`)
 	}},
 }}
 

@@ -46,7 +46,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Set(viaBearerKey, true)
 			return next(c)
 		}
-		ck, err := c.Cookie(webctx.SessionCookie)
+		ck, err := webctx.Cookie(c, webctx.SessionCookie)
 		if err != nil || ck.Value == "" {
 			return next(c)
 		}
