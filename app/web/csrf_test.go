@@ -164,3 +164,29 @@ func TestHostPrefixOverHTTPS(t *testing.T) {
 		t.Errorf("with only an unprefixed CSRF cookie the page set %+v, want a fresh __Host- cookie", got)
 	}
 }
+
+// sidAuth names sessions like the services' signed tokens: several tokens
+// (renewals) of one session share its sid.
+type sidAuth struct {
+	fakeAuth
+	sids map[string]string
+}
+
+func (a sidAuth) SessionID(token string) (string, bool) { s, ok := a.sids[token]; return s, ok }
+
+// A renewed token keeps its session's CSRF token, so forms open in other
+// tabs still pass; another session's token differs.
+func TestCSRFTokenFollowsTheSessionNotTheToken(t *testing.T) {
+	e := newEnv(t)
+	users := map[string]auth.User{"old": {ID: 7}, "renewed": {ID: 7}, "other": {ID: 7}}
+	e.srv = web.New(web.Options{}, web.Deps{
+		Auth:    sidAuth{fakeAuth: fakeAuth{users: users}, sids: map[string]string{"old": "sid-1", "renewed": "sid-1", "other": "sid-2"}},
+		Catalog: e.catalog, Purchase: fakePurchase{}, Ready: func(context.Context) error { return nil },
+	})
+	if sessionToken(t, e, "old") != sessionToken(t, e, "renewed") {
+		t.Error("a renewed token of the same session has another CSRF token")
+	}
+	if sessionToken(t, e, "old") == sessionToken(t, e, "other") {
+		t.Error("two sessions share a CSRF token")
+	}
+}
