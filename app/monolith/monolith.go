@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 }
 
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
-	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule); err != nil {
+	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule, store.KeysModule); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
 	covers, err := uploads.NewCoverDir(cfg.UploadsDir)

@@ -14,8 +14,7 @@ import (
 // so the modules can later live in separate databases, and deleting a book
 // leaves the purchases (which copied title and price) intact.
 
-// AuthModule owns users, sessions, revoked_sessions, login_failures and
-// server_keys.
+// AuthModule owns users, sessions, revoked_sessions and login_failures.
 var AuthModule = Module{Name: "auth", Migrations: []Migration{
 	{Version: 1, Name: "create users and sessions", Up: func(tx *gorm.DB, d string) error {
 		return run(tx, d,
@@ -66,8 +65,13 @@ var AuthModule = Module{Name: "auth", Migrations: []Migration{
 		}
 		return createIndex(tx, "login_failures", "idx_login_failures_window_start", "window_start")
 	}},
-	// Keys every instance on this database shares (the CSRF key), made once.
-	{Version: 5, Name: "create server_keys", Up: func(tx *gorm.DB, d string) error {
+}}
+
+// KeysModule owns server_keys: secrets every instance on one database
+// shares, made once (the monolith's CSRF key). The services take theirs from
+// their configuration, so they do not migrate it.
+var KeysModule = Module{Name: "keys", Migrations: []Migration{
+	{Version: 1, Name: "create server_keys", Up: func(tx *gorm.DB, d string) error {
 		return run(tx, d, `CREATE TABLE IF NOT EXISTS server_keys (
 				name VARCHAR(64) NOT NULL PRIMARY KEY,
 				secret CHAR(64) NOT NULL,
@@ -222,7 +226,7 @@ var PurchaseModule = Module{Name: "purchase", Migrations: []Migration{
 }}
 
 // Modules are every module of the monolith, in dependency-free order.
-func Modules() []Module { return []Module{AuthModule, CatalogModule, PurchaseModule} }
+func Modules() []Module { return []Module{AuthModule, CatalogModule, PurchaseModule, KeysModule} }
 
 // sqliteOnly marks a statement MySQL does not need (it indexes foreign keys
 // by itself).
