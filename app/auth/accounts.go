@@ -27,6 +27,9 @@ type Options struct {
 	BcryptCost int              // default bcrypt.DefaultCost; tests lower it
 	Limiter    Limiter          // default NewLoginLimiter(DefaultLimits), in memory
 	Now        func() time.Time // default time.Now, always used in UTC
+	// Sleep waits before checking the password of an account under attack
+	// (Limits.Delay); default: a timer that ends early with ctx. Tests record.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Accounts implements Service on top of a Store.
@@ -36,6 +39,7 @@ type Accounts struct {
 	cost    int
 	limiter Limiter
 	now     func() time.Time
+	sleep   func(ctx context.Context, d time.Duration) error
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -45,7 +49,7 @@ var _ Service = (*Accounts)(nil)
 
 // New returns the identity module backed by store.
 func New(store Store, opt Options) *Accounts {
-	a := &Accounts{store: store, ttl: opt.SessionTTL, cost: opt.BcryptCost, limiter: opt.Limiter, now: opt.Now}
+	a := &Accounts{store: store, ttl: opt.SessionTTL, cost: opt.BcryptCost, limiter: opt.Limiter, now: opt.Now, sleep: opt.Sleep}
 	if a.ttl <= 0 {
 		a.ttl = 7 * 24 * time.Hour
 	}
@@ -58,6 +62,9 @@ func New(store Store, opt Options) *Accounts {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	if a.sleep == nil {
+		a.sleep = sleepContext
+	}
 	return a
 }
 
@@ -67,6 +74,9 @@ func (a *Accounts) clock() time.Time { return a.now().UTC() }
 func (a *Accounts) Register(ctx context.Context, in RegisterInput) (User, error) {
 	name, email, err := validateRegistration(in)
 	if err != nil {
+		return User{}, err
+	}
+	if err := a.takeSignup(ctx, ClientAddr(ctx)); err != nil {
 		return User{}, err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), a.cost)
@@ -112,20 +122,16 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// Login checks the credentials and opens a session. Every attempt counts
-// against both the account and the address before the password is checked;
-// a successful one is given back. Past the limit the answer is ETOOMANY even
-// for the right password, so guessing gains nothing.
+// Login checks the credentials and opens a session. Every attempt is
+// counted before the password is checked (see beginLogin): past the limit of
+// its (account, address) pair or its address the answer is ETOOMANY even for
+// the right password, so guessing gains nothing; an account's failures from
+// everywhere only slow its attempts down. A successful attempt is given back.
 func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
-	account, address := "email:"+email, "addr:"+in.RemoteAddr
-	now := a.clock()
-	allowed, err := a.limiter.Take(ctx, now, account, address)
+	attempt, err := a.beginLogin(ctx, email, in.RemoteAddr)
 	if err != nil {
-		return Session{}, fmt.Errorf("login %s: login attempt limit: %w", email, err)
-	}
-	if !allowed {
-		return Session{}, bookstore.Errorf(bookstore.ETOOMANY, "too many failed logins; try again later")
+		return Session{}, fmt.Errorf("login %s: %w", email, err)
 	}
 	wrong := bookstore.Errorf(bookstore.EUNAUTHORIZED, "wrong e-mail or password")
 	u, err := a.store.UserByEmail(ctx, email)
@@ -134,10 +140,7 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(in.Password))
 		return Session{}, wrong
 	} else if err != nil {
-		// No password was checked: the attempt is not a guess.
-		keep := context.WithoutCancel(ctx)
-		_ = a.limiter.Return(keep, account)
-		_ = a.limiter.Return(keep, address)
+		attempt.giveBack(ctx, true) // no password was checked: the attempt is not a guess
 		return Session{}, fmt.Errorf("login %s: %w", email, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
@@ -145,19 +148,14 @@ func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
 	}
 	// Not cancelled with the request: a client gone right after the right
 	// password must not leave its attempt counted.
-	keep := context.WithoutCancel(ctx)
-	if err := a.limiter.Reset(keep, account); err != nil {
-		return Session{}, fmt.Errorf("login %s: reset failed-login count: %w", email, err)
-	}
-	// People behind one address who sign in successfully do not use up
-	// that address's budget.
-	if err := a.limiter.Return(keep, address); err != nil {
-		return Session{}, fmt.Errorf("login %s: uncount login attempt: %w", email, err)
+	if err := attempt.succeeded(ctx); err != nil {
+		return Session{}, fmt.Errorf("login %s: %w", email, err)
 	}
 	token, err := newToken()
 	if err != nil {
 		return Session{}, err
 	}
+	now := a.clock()
 	s := StoredSession{TokenHash: HashToken(token), UserID: u.ID, ExpiresAt: now.Add(a.ttl), CreatedAt: now}
 	if err := a.store.CreateSession(ctx, s); err != nil {
 		return Session{}, fmt.Errorf("open session for user %d: %w", u.ID, err)

@@ -26,6 +26,21 @@ const MaxRevocationsPage = 1000
 // token. Signed tokens carry that id; the opaque token itself is discarded, so
 // a signed token names its session without holding the secret that opens it.
 
+// SessionIdentifier tells which session a token belongs to: an id that
+// stays the same while the session lasts, across renewed tokens, and that
+// another session never has. The web adapter binds CSRF tokens to it. ok is
+// false for a token it cannot read.
+type SessionIdentifier interface {
+	SessionID(token string) (sid string, ok bool)
+}
+
+var _ SessionIdentifier = (*Accounts)(nil)
+
+// SessionID of an opaque session token is its hash, the session's key.
+func (a *Accounts) SessionID(token string) (string, bool) {
+	return HashToken(token), token != ""
+}
+
 func sessionEnded() error {
 	return bookstore.Errorf(bookstore.EUNAUTHORIZED, "session expired or signed out; sign in again")
 }

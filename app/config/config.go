@@ -4,6 +4,8 @@
 package config
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +51,14 @@ type Config struct {
 	// default 5).
 	PaymentWindow time.Duration
 	MaxOpenOrders int
+	// SignupsPerAddress bounds the accounts created from one client address
+	// in 15 minutes (BOOKSTORE_SIGNUPS_PER_ADDRESS, default 10; 0 in code
+	// takes the default).
+	SignupsPerAddress int
+	// CSRFSecret keys the CSRF tokens of every instance and service
+	// (BOOKSTORE_CSRF_SECRET, at least 32 characters). Unset, the monolith
+	// keeps a random key in its database; the services require it.
+	CSRFSecret string
 
 	// Role is which process this is: the monolith, or one service.
 	Role Role
@@ -76,6 +86,10 @@ const (
 	// DefaultPaymentWindow and DefaultMaxOpenOrders: see Config.
 	DefaultPaymentWindow = 30 * time.Minute
 	DefaultMaxOpenOrders = 5
+	// DefaultSignupsPerAddress: see Config.SignupsPerAddress.
+	DefaultSignupsPerAddress = 10
+	// MinCSRFSecret is the shortest BOOKSTORE_CSRF_SECRET accepted.
+	MinCSRFSecret = 32
 )
 
 // DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.
@@ -107,6 +121,29 @@ func (c Config) Orders() (window time.Duration, maxOpen int) {
 		maxOpen = DefaultMaxOpenOrders
 	}
 	return window, maxOpen
+}
+
+// CSRFKey is the key CSRF tokens are signed with, derived (HMAC-SHA256 with
+// a fixed label, so it reveals nothing of the secret) from CSRFSecret; nil
+// for the monolith without one, which keeps its key in its database. The
+// services share no database and no other secret (each has its own service
+// key), and a page of one posts to another, so they require CSRFSecret.
+func (c Config) CSRFKey() []byte {
+	secret := c.CSRFSecret
+	if secret == "" {
+		return nil
+	}
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte("bookstore csrf key v1"))
+	return h.Sum(nil)
+}
+
+// Signups returns SignupsPerAddress, the default for zero.
+func (c Config) Signups() int {
+	if c.SignupsPerAddress == 0 {
+		return DefaultSignupsPerAddress
+	}
+	return c.SignupsPerAddress
 }
 
 // SQLite reports whether the database is the embedded SQLite.
@@ -145,6 +182,8 @@ func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := r.raw("BOOKSTORE_MAX_OPEN_ORDERS"); ok && c.MaxOpenOrders == 0 {
 		r.fail("BOOKSTORE_MAX_OPEN_ORDERS", v, "must be between 1 and 1000") // 0 would mean the default in code
 	}
+	c.SignupsPerAddress = r.integer("BOOKSTORE_SIGNUPS_PER_ADDRESS", DefaultSignupsPerAddress)
+	c.CSRFSecret, _ = r.raw("BOOKSTORE_CSRF_SECRET")
 	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
 	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
 	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
@@ -226,6 +265,15 @@ func (c Config) validate() []error {
 	}
 	if c.MaxOpenOrders < 0 || c.MaxOpenOrders > 1000 {
 		bad("BOOKSTORE_MAX_OPEN_ORDERS must be between 1 and 1000")
+	}
+	if c.SignupsPerAddress < 0 {
+		bad("BOOKSTORE_SIGNUPS_PER_ADDRESS must not be negative")
+	}
+	if c.CSRFSecret != "" && len(c.CSRFSecret) < MinCSRFSecret {
+		bad("BOOKSTORE_CSRF_SECRET (or BOOKSTORE_CSRF_SECRET_FILE) must be at least %d characters", MinCSRFSecret)
+	}
+	if c.CSRFSecret == "" && !c.Role.monolith() {
+		bad("BOOKSTORE_CSRF_SECRET (or BOOKSTORE_CSRF_SECRET_FILE) is required by the services: every service signs and checks the same CSRF tokens")
 	}
 	errs = append(errs, c.Services.validate(c.Role)...)
 	return errs

@@ -31,22 +31,27 @@ func TestDefaultsRunWithZeroSetup(t *testing.T) {
 	if len(c.TrustedProxies) != 2 || !c.TrustedProxies[0].Contains(netip.MustParseAddr("127.0.0.1")) {
 		t.Errorf("trusted proxies = %v, want loopback", c.TrustedProxies)
 	}
+	if c.SignupsPerAddress != config.DefaultSignupsPerAddress || c.CSRFSecret != "" {
+		t.Errorf("sign-ups per address %d, CSRF secret set %v", c.SignupsPerAddress, c.CSRFSecret != "")
+	}
 }
 
 func TestReadsEveryVariable(t *testing.T) {
 	c, err := config.FromLookup(lookup(map[string]string{
-		"BOOKSTORE_ENV":              "production",
-		"BOOKSTORE_ADDR":             "0.0.0.0:9000",
-		"BOOKSTORE_DB_DSN":           "mysql://u:p@db:3306/shop",
-		"BOOKSTORE_UPLOADS_DIR":      "/var/lib/bookstore",
-		"BOOKSTORE_ADMIN_EMAIL":      "root@example.org",
-		"BOOKSTORE_ADMIN_PASSWORD":   " a secret with spaces ",
-		"BOOKSTORE_SEED_DEMO":        "yes",
-		"BOOKSTORE_TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.7",
-		"BOOKSTORE_LOG_LEVEL":        "debug",
-		"BOOKSTORE_SHUTDOWN_TIMEOUT": "45s",
-		"BOOKSTORE_DRAIN_DELAY":      "2s",
-		"BOOKSTORE_BCRYPT_COST":      "12",
+		"BOOKSTORE_ENV":                 "production",
+		"BOOKSTORE_ADDR":                "0.0.0.0:9000",
+		"BOOKSTORE_DB_DSN":              "mysql://u:p@db:3306/shop",
+		"BOOKSTORE_UPLOADS_DIR":         "/var/lib/bookstore",
+		"BOOKSTORE_ADMIN_EMAIL":         "root@example.org",
+		"BOOKSTORE_ADMIN_PASSWORD":      " a secret with spaces ",
+		"BOOKSTORE_SEED_DEMO":           "yes",
+		"BOOKSTORE_TRUSTED_PROXIES":     "10.0.0.0/8, 192.168.1.7",
+		"BOOKSTORE_LOG_LEVEL":           "debug",
+		"BOOKSTORE_SHUTDOWN_TIMEOUT":    "45s",
+		"BOOKSTORE_DRAIN_DELAY":         "2s",
+		"BOOKSTORE_BCRYPT_COST":         "12",
+		"BOOKSTORE_SIGNUPS_PER_ADDRESS": "3",
+		"BOOKSTORE_CSRF_SECRET":         "0123456789abcdef0123456789abcdef",
 	}))
 	if err != nil {
 		t.Fatalf("FromLookup = %v", err)
@@ -57,6 +62,31 @@ func TestReadsEveryVariable(t *testing.T) {
 		c.LogLevel != slog.LevelDebug || c.ShutdownTimeout != 45*time.Second || c.DrainDelay != 2*time.Second ||
 		c.BcryptCost != 12 || !c.Production() || len(c.TrustedProxies) != 2 || c.TrustedProxies[0] != want[0] || c.TrustedProxies[1] != want[1] {
 		t.Errorf("config = %+v", c)
+	}
+	if c.SignupsPerAddress != 3 || c.CSRFSecret != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("sign-ups %d, CSRF secret set %v", c.SignupsPerAddress, c.CSRFSecret != "")
+	}
+}
+
+// The CSRF key: from the secret when set (the same for every role), none
+// for the monolith without one (it keeps one in its database), and the
+// services, which share no other secret, refuse to start without one.
+// Never the secret itself.
+func TestCSRFKey(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	mono := config.Config{CSRFSecret: secret}
+	svc := config.Config{Role: config.CatalogService, CSRFSecret: secret}
+	if k := mono.CSRFKey(); len(k) != 32 || string(k) != string(svc.CSRFKey()) || string(k) == secret {
+		t.Errorf("keys from one secret: %x and %x", k, svc.CSRFKey())
+	}
+	if (config.Config{}).CSRFKey() != nil {
+		t.Error("the monolith without a secret derived a key")
+	}
+	for _, role := range []config.Role{config.AuthService, config.CatalogService, config.PurchaseService} {
+		_, err := config.Load(role, lookup(map[string]string{}))
+		if err == nil || !strings.Contains(err.Error(), "BOOKSTORE_CSRF_SECRET (or BOOKSTORE_CSRF_SECRET_FILE) is required by the services") {
+			t.Errorf("%s without a CSRF secret: %v", role, err)
+		}
 	}
 }
 
@@ -94,6 +124,8 @@ func TestInvalidValuesAreAllReportedByName(t *testing.T) {
 		{map[string]string{"BOOKSTORE_TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, []string{`"nginx" is not a CIDR`}},
 		{map[string]string{"BOOKSTORE_BCRYPT_COST": "99"}, []string{"BOOKSTORE_BCRYPT_COST must be between"}},
 		{map[string]string{"BOOKSTORE_BCRYPT_COST": "ten"}, []string{"BOOKSTORE_BCRYPT_COST"}},
+		{map[string]string{"BOOKSTORE_SIGNUPS_PER_ADDRESS": "-1"}, []string{"BOOKSTORE_SIGNUPS_PER_ADDRESS must not be negative"}},
+		{map[string]string{"BOOKSTORE_CSRF_SECRET": "short"}, []string{"BOOKSTORE_CSRF_SECRET (or BOOKSTORE_CSRF_SECRET_FILE) must be at least 32"}},
 	}
 	for _, tt := range tests {
 		_, err := config.FromLookup(lookup(tt.env))

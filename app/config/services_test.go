@@ -21,6 +21,7 @@ func serviceEnv(extra map[string]string) map[string]string {
 		"BOOKSTORE_AUTH_SERVICE_PUBLIC_KEY_FILE":     "/run/secrets/auth_service_public_key",
 		"BOOKSTORE_CATALOG_SERVICE_PUBLIC_KEY_FILE":  "/run/secrets/catalog_service_public_key",
 		"BOOKSTORE_PURCHASE_SERVICE_PUBLIC_KEY_FILE": "/run/secrets/purchase_service_public_key",
+		"BOOKSTORE_CSRF_SECRET":                      "csrf-secret-shared-by-the-services",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -38,7 +38,9 @@ func testConfig(t testing.TB) config.Config {
 		TrustedProxies:  config.DefaultTrustedProxies,
 		ShutdownTimeout: 10 * time.Second,
 		BcryptCost:      4, // the minimum: tests hash many passwords
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Every test client signs up from 127.0.0.1.
+		SignupsPerAddress: 10_000,
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 

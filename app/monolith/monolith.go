@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 }
 
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
-	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule); err != nil {
+	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule, store.KeysModule); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
 	covers, err := uploads.NewCoverDir(cfg.UploadsDir)
@@ -76,7 +76,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		return nil, err
 	}
 	authStore := store.NewAuthStore(db)
-	limiter := store.NewLoginLimiter(db, auth.DefaultLimits)
+	limits := auth.DefaultLimits
+	limits.SignupsPerAddress = cfg.Signups()
+	limiter := store.NewLoginLimiter(db, limits)
 	accounts := auth.New(authStore, auth.Options{BcryptCost: cfg.BcryptCost, Limiter: limiter})
 	books := catalog.New(store.NewCatalogStore(db), covers)
 	// The catalog is the purchase module's Inventory in-process; the
@@ -102,8 +104,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 			log.Info("demo data seeded", "books", n)
 		}
 	}
+	// Every instance on the database signs CSRF tokens with the same key.
+	csrfKey := cfg.CSRFKey()
+	if csrfKey == nil {
+		if csrfKey, err = db.ServerKey(ctx, "csrf"); err != nil {
+			return nil, err
+		}
+	}
 	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore, limiter: limiter}
-	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, web.Deps{
+	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly, CSRFKey: csrfKey}, web.Deps{
 		Auth: accounts, Catalog: books, Purchase: checkout,
 		Ready: db.Ping, DB: db.SQL(), CoversDir: covers.Path(), StaticDir: static, Logger: log,
 	})

@@ -28,6 +28,7 @@ var (
 	_ auth.Service             = (*AuthClient)(nil)
 	_ auth.Renewer             = (*AuthClient)(nil)
 	_ auth.OnlineAuthenticator = (*AuthClient)(nil)
+	_ auth.SessionIdentifier   = (*AuthClient)(nil)
 )
 
 // NewAuthClient returns a client of the auth service that authenticates
@@ -39,6 +40,14 @@ func NewAuthClient(c *rpc.Client, local TokenVerifier) *AuthClient {
 // wireLogin carries the client's address, which the public JSON leaves out
 // and the auth service's login rate limit counts by.
 type wireLogin struct {
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	RemoteAddr string `json:"remote_addr"`
+}
+
+// wireRegister carries the client's address, which the sign-up limit counts by.
+type wireRegister struct {
+	Name       string `json:"name"`
 	Email      string `json:"email"`
 	Password   string `json:"password"`
 	RemoteAddr string `json:"remote_addr"`
@@ -60,7 +69,8 @@ type revokedQuery struct {
 // Register is not retried: a retry after a lost answer would say the e-mail is taken.
 func (a *AuthClient) Register(ctx context.Context, in auth.RegisterInput) (auth.User, error) {
 	var u auth.User
-	err := a.c.Call(ctx, "auth.register", nobody, in, &u, rpc.Once)
+	in2 := wireRegister{Name: in.Name, Email: in.Email, Password: in.Password, RemoteAddr: auth.ClientAddr(ctx)}
+	err := a.c.Call(ctx, "auth.register", nobody, in2, &u, rpc.Once)
 	return u, err
 }
 
@@ -97,6 +107,14 @@ func (a *AuthClient) AuthenticateOnline(ctx context.Context, token string) (auth
 	var u auth.User
 	err := a.c.Call(ctx, "auth.authenticate", nobody, wireToken{token}, &u, rpc.Retry)
 	return u, err
+}
+
+// SessionID reads the session a token names with the local verifier.
+func (a *AuthClient) SessionID(token string) (string, bool) {
+	if s, ok := a.local.(auth.SessionIdentifier); ok {
+		return s.SessionID(token)
+	}
+	return "", false
 }
 
 func (a *AuthClient) TokenLifetime(token string) (time.Time, time.Time, bool) {
@@ -150,8 +168,8 @@ type AuthBackend interface {
 // auth.ensure_admin: see AuthClient.EnsureAdmin.
 func ServeAuth(s *rpc.Server, svc AuthBackend) {
 	pages := only(CatalogService, PurchaseService)
-	rpc.Handle(s, "auth.register", pages, func(ctx context.Context, _ bookstore.Caller, in auth.RegisterInput) (auth.User, error) {
-		return svc.Register(ctx, in)
+	rpc.Handle(s, "auth.register", pages, func(ctx context.Context, _ bookstore.Caller, in wireRegister) (auth.User, error) {
+		return svc.Register(auth.WithClientAddr(ctx, in.RemoteAddr), auth.RegisterInput{Name: in.Name, Email: in.Email, Password: in.Password})
 	})
 	rpc.Handle(s, "auth.login", pages, func(ctx context.Context, _ bookstore.Caller, in wireLogin) (auth.Session, error) {
 		return svc.Login(ctx, auth.LoginInput(in))

@@ -34,7 +34,9 @@ func (p *Process) wireAuth(ctx context.Context) (web.Deps, error) {
 		return web.Deps{}, err
 	}
 	users := store.NewAuthStore(p.db)
-	limiter := store.NewLoginLimiter(p.db, auth.DefaultLimits) // shared by the replicas
+	limits := auth.DefaultLimits
+	limits.SignupsPerAddress = p.cfg.Signups()
+	limiter := store.NewLoginLimiter(p.db, limits) // shared by the replicas
 	accounts := auth.New(users, auth.Options{BcryptCost: p.cfg.BcryptCost, Limiter: limiter})
 	signed := token.NewAccounts(accounts, issuer)
 

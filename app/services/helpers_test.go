@@ -18,6 +18,8 @@ import (
 const (
 	adminEmail    = "admin@test.local"
 	adminPassword = "admin-password-for-tests"
+	// csrfSecret is the CSRF secret every service of a test cluster shares.
+	csrfSecret = "csrf-secret-shared-by-the-test-services"
 )
 
 // cluster is the three services, each on its own loopback port and its own
@@ -68,6 +70,8 @@ func startCluster(t *testing.T, dsn dsnFunc, extra map[string]string) *cluster {
 			"BOOKSTORE_ADMIN_EMAIL":              adminEmail,
 			"BOOKSTORE_ADMIN_PASSWORD":           adminPassword,
 			"BOOKSTORE_BCRYPT_COST":              "4",
+			"BOOKSTORE_SIGNUPS_PER_ADDRESS":      "10000", // every test client signs up from 127.0.0.1
+			"BOOKSTORE_CSRF_SECRET":              csrfSecret,
 			"BOOKSTORE_DRAIN_DELAY":              "0s",
 			"BOOKSTORE_AUTH_URL":                 c.URL[config.AuthService],
 			"BOOKSTORE_CATALOG_URL":              c.URL[config.CatalogService],

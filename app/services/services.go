@@ -86,7 +86,8 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		return nil, err
 	}
 	deps.Ready, deps.DB, deps.Logger = db.Ping, db.SQL(), p.log
-	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, deps)
+	// A page one service renders posts its form to another: they share the CSRF key.
+	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly, CSRFKey: cfg.CSRFKey()}, deps)
 	return p, nil
 }
 

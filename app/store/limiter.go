@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"gorm.io/gorm"
@@ -26,6 +27,9 @@ func NewLoginLimiter(db *DB, limits auth.Limits) *LoginLimiter {
 	return &LoginLimiter{db: db, limits: limits}
 }
 
+// Limits returns the limits.
+func (l *LoginLimiter) Limits() auth.Limits { return l.limits }
+
 type loginFailureRow struct {
 	Key         string    `gorm:"column:limit_key;primaryKey"`
 	Failures    int       `gorm:"column:failures"`
@@ -43,7 +47,7 @@ func (l *LoginLimiter) Take(ctx context.Context, now time.Time, keys ...string) 
 	now = dbTime(now)
 	windowFrom := now.Add(-l.limits.Window)
 	for i, key := range keys {
-		ok, err := l.take(ctx, key, now, windowFrom)
+		ok, err := l.take(ctx, key, l.limits.Max(key), now, windowFrom)
 		if err == nil && ok {
 			continue
 		}
@@ -60,8 +64,27 @@ func (l *LoginLimiter) Take(ctx context.Context, now time.Time, keys ...string) 
 	return true, nil
 }
 
-func (l *LoginLimiter) take(ctx context.Context, key string, now, windowFrom time.Time) (bool, error) {
-	limit := l.limits.Max(key)
+// Count counts an attempt against key with no limit, by the same
+// statements as Take, then reads the count back. A concurrent attempt may
+// be counted in between, so the count read is at least this attempt's place:
+// parallel attempts are never told fewer failures than came before them.
+func (l *LoginLimiter) Count(ctx context.Context, now time.Time, key string) (int, error) {
+	now = dbTime(now)
+	windowFrom := now.Add(-l.limits.Window)
+	if _, err := l.take(ctx, key, math.MaxInt32, now, windowFrom); err != nil {
+		return 0, fmt.Errorf("count login attempt: %w", err)
+	}
+	var rows []loginFailureRow
+	if err := l.db.conn(ctx).Where("limit_key = ?", key).Limit(1).Find(&rows).Error; err != nil {
+		return 0, fmt.Errorf("read login attempt count: %w", err)
+	}
+	if len(rows) == 0 { // reset by a successful login in between
+		return 1, nil
+	}
+	return rows[0].Failures, nil
+}
+
+func (l *LoginLimiter) take(ctx context.Context, key string, limit int, now, windowFrom time.Time) (bool, error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		db := l.db.conn(ctx)
 		res := db.Exec("UPDATE login_failures SET failures = failures + 1 WHERE limit_key = ? AND window_start > ? AND failures < ?", key, windowFrom, limit)

@@ -67,6 +67,19 @@ var AuthModule = Module{Name: "auth", Migrations: []Migration{
 	}},
 }}
 
+// KeysModule owns server_keys: secrets every instance on one database
+// shares, made once (the monolith's CSRF key). The services take theirs from
+// their configuration, so they do not migrate it.
+var KeysModule = Module{Name: "keys", Migrations: []Migration{
+	{Version: 1, Name: "create server_keys", Up: func(tx *gorm.DB, d string) error {
+		return run(tx, d, `CREATE TABLE IF NOT EXISTS server_keys (
+				name VARCHAR(64) NOT NULL PRIMARY KEY,
+				secret CHAR(64) NOT NULL,
+				created_at {{time}} NOT NULL
+			){{opts}}`)
+	}},
+}}
+
 // CatalogModule owns books and stock_reservations.
 var CatalogModule = Module{Name: "catalog", Migrations: []Migration{
 	{Version: 1, Name: "create books", Up: func(tx *gorm.DB, d string) error {
@@ -214,7 +227,7 @@ var PurchaseModule = Module{Name: "purchase", Migrations: []Migration{
 }}
 
 // Modules are every module of the monolith, in dependency-free order.
-func Modules() []Module { return []Module{AuthModule, CatalogModule, PurchaseModule} }
+func Modules() []Module { return []Module{AuthModule, CatalogModule, PurchaseModule, KeysModule} }
 
 // sqliteOnly marks a statement MySQL does not need (it indexes foreign keys
 // by itself).

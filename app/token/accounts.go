@@ -20,9 +20,17 @@ type Accounts struct {
 }
 
 var (
-	_ auth.Service = (*Accounts)(nil)
-	_ auth.Renewer = (*Accounts)(nil)
+	_ auth.Service           = (*Accounts)(nil)
+	_ auth.Renewer           = (*Accounts)(nil)
+	_ auth.SessionIdentifier = (*Accounts)(nil)
 )
+
+// SessionID is the session a valid token names (its sid claim), the same
+// for every renewed token of that session.
+func (a *Accounts) SessionID(token string) (string, bool) {
+	c, err := a.verify.Verify(token)
+	return c.SessionID, err == nil
+}
 
 // NewAccounts wraps acc so its sessions are carried by tokens from issuer.
 func NewAccounts(acc *auth.Accounts, issuer *Issuer) *Accounts {

@@ -119,6 +119,12 @@ func (a *Authenticator) Authenticate(_ context.Context, token string) (auth.User
 	return c.User, nil
 }
 
+// SessionID is the session a valid token names (its sid claim).
+func (a *Authenticator) SessionID(token string) (string, bool) {
+	c, err := a.verify.Verify(token)
+	return c.SessionID, err == nil
+}
+
 // TokenLifetime reads when a valid token was issued and expires. With a
 // remote auth service's Renew it makes the auth.Renewer a service's web
 // server uses to renew browser cookies.

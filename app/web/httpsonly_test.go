@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tet-bookstore/bookstore/app/web"
@@ -21,10 +22,13 @@ func TestHTTPSOnlyMakesCookiesSecure(t *testing.T) {
 		srv.Handler().ServeHTTP(rec, r)
 		found := false
 		for _, c := range rec.Result().Cookies() {
-			if c.Name == "bookstore_csrf" {
+			if strings.HasSuffix(c.Name, "bookstore_csrf") {
 				found = true
 				if c.Secure != httpsOnly {
 					t.Errorf("HTTPSOnly=%v: CSRF cookie Secure=%v", httpsOnly, c.Secure)
+				}
+				if strings.HasPrefix(c.Name, "__Host-") != httpsOnly {
+					t.Errorf("HTTPSOnly=%v: CSRF cookie named %q", httpsOnly, c.Name)
 				}
 			}
 		}

@@ -32,6 +32,10 @@ type Options struct {
 	// sets X-Forwarded-Proto to its own plain-HTTP listener's): every
 	// request is then treated as HTTPS, so cookies are always Secure.
 	HTTPSOnly bool
+	// CSRFKey signs CSRF tokens: the same for every instance and service
+	// (a page one serves posts to another), at least MinCSRFKey bytes;
+	// shorter or nil, a random key good for this process only.
+	CSRFKey []byte
 }
 
 // Deps are what the server serves.
@@ -86,7 +90,7 @@ func New(opt Options, d Deps) *Server {
 	// Pre middleware runs before routing, so it also sees unknown paths.
 	e.Pre(requestID, s.observe, s.recoverPanics, securityHeaders)
 	// The rest runs after routing: it knows the matched route.
-	e.Use(bodyLimit, s.authenticate, csrf)
+	e.Use(bodyLimit, s.authenticate, newCSRFGuard(opt.CSRFKey, d.Auth).check, sendRetryAfter)
 
 	s.routeOps(e)
 	s.routeCovers(e)

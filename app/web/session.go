@@ -24,6 +24,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !needsSession(c.Path()) {
 			return next(c)
 		}
+		// The identity module counts sign-ups by the client's address.
+		c.SetRequest(c.Request().WithContext(auth.WithClientAddr(c.Request().Context(), c.RealIP())))
 		if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
 			scheme, token, _ := strings.Cut(h, " ")
 			token = strings.TrimSpace(token)
@@ -44,7 +46,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Set(viaBearerKey, true)
 			return next(c)
 		}
-		ck, err := c.Cookie(webctx.SessionCookie)
+		ck, err := webctx.Cookie(c, webctx.SessionCookie)
 		if err != nil || ck.Value == "" {
 			return next(c)
 		}

@@ -137,24 +137,25 @@ func TestBearerAndCookieSessions(t *testing.T) {
 
 func TestCSRFOnHTMLForms(t *testing.T) {
 	e := newEnv(t)
-	// The first page a browser loads gets the token cookie.
+	// The first page a browser loads gets the (signed nonce) cookie its token derives from.
 	rec := e.do(req{method: "GET", target: "/login"})
-	var token string
+	var nonce string
 	for _, c := range rec.Result().Cookies() {
 		if c.Name == "bookstore_csrf" {
-			token = c.Value
+			nonce = c.Value
 			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
 				t.Errorf("CSRF cookie %+v, want HttpOnly, SameSite=Lax, Path=/", c)
 			}
 		}
 	}
-	if len(token) != 43 {
-		t.Fatalf("CSRF cookie %q", token)
+	if nonce == "" {
+		t.Fatal("no CSRF cookie")
 	}
-	if !strings.Contains(rec.Body.String(), token) {
-		t.Error("the login form does not carry the CSRF token")
+	token := formToken(t, rec.Body.String())
+	if len(token) != 43 || token == nonce {
+		t.Fatalf("form token %q (cookie %q): want 43 characters, not the cookie's value", token, nonce)
 	}
-	ck := []*http.Cookie{cookie("bookstore_csrf", token)}
+	ck := []*http.Cookie{cookie("bookstore_csrf", nonce)}
 	form := "email=a%40example.com&password=whatever"
 	for name, r := range map[string]req{
 		"no token":     {cookies: ck, body: form},
@@ -177,7 +178,9 @@ func TestCSRFOnHTMLForms(t *testing.T) {
 		t.Errorf("login with the right token = 403")
 	}
 	// A cookie-authenticated API call needs the header; the form field is not read for JSON.
-	signedIn := []*http.Cookie{cookie("bookstore_csrf", token), cookie("bookstore_session", "good-token")}
+	// The signed-in token derives from the session; the browser's scripts read it from GET /api/v1/auth/me.
+	signedIn := []*http.Cookie{cookie("bookstore_csrf", nonce), cookie("bookstore_session", "good-token")}
+	token = sessionToken(t, e, "good-token")
 	rec = e.do(req{method: "POST", target: "/api/v1/books", contentType: "application/json", body: `{"title":"x"}`, cookies: signedIn})
 	if rec.Code != http.StatusForbidden || len(e.catalog.created) != 0 {
 		t.Errorf("cookie API call without X-CSRF-Token = %d, created %d", rec.Code, len(e.catalog.created))
@@ -207,9 +210,9 @@ func multipartBody(t *testing.T, fields map[string]string, file []byte) (string,
 
 func TestBodyLimits(t *testing.T) {
 	e := newEnv(t)
-	signedIn := []*http.Cookie{cookie("bookstore_csrf", csrfToken), cookie("bookstore_session", "good-token")}
+	signedIn := []*http.Cookie{cookie("bookstore_session", "good-token")}
 	huge := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 3<<20)...)
-	body, ct := multipartBody(t, map[string]string{"_csrf": csrfToken}, huge)
+	body, ct := multipartBody(t, map[string]string{"_csrf": sessionToken(t, e, "good-token")}, huge)
 	for _, chunked := range []bool{false, true} {
 		// An oversized upload is 413 whether or not it declares its length,
 		// on the page (not a CSRF 403: the token is in the body) and the API.

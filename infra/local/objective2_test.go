@@ -133,7 +133,7 @@ func TestObjective2InstancesAreInterchangeable(t *testing.T) {
 		// shared CI machine; the generated admin password is tested too.
 		// The reconciler runs every second on reservations pending 3 s, so
 		// the fault test watches it repair what a killed request left.
-		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_RECONCILE_INTERVAL=1s", "BOOKSTORE_RECONCILE_AFTER=3s"),
+		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000", "BOOKSTORE_RECONCILE_INTERVAL=1s", "BOOKSTORE_RECONCILE_AFTER=3s"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -294,27 +294,36 @@ func browserLogin(t *testing.T, topo *local.Topology, email string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	var csrf string
+	var cookie string
 	for _, c := range resp.Cookies() {
-		if c.Name == "bookstore_csrf" {
-			csrf = c.Value
+		if c.Name == "__Host-bookstore_csrf" { // over HTTPS, the prefixed name only
+			cookie = c.Name + "=" + c.Value
 		}
 	}
-	if csrf == "" {
-		t.Fatal("the login page set no CSRF cookie")
+	if cookie == "" {
+		t.Fatal("the login page through the HTTPS front set no __Host-bookstore_csrf cookie")
 	}
+	// The form's token derives from the cookie's signed nonce; it is not the cookie.
+	const field = `name="_csrf" value="`
+	i := strings.Index(string(page), field)
+	if i < 0 {
+		t.Fatal("the login page has no CSRF field")
+	}
+	csrf := string(page[i+len(field):])
+	csrf = csrf[:strings.IndexByte(csrf, '"')]
 	form := url.Values{"email": {email}, "password": {testPassword}, "_csrf": {csrf}}
 	req, _ := http.NewRequest(http.MethodPost, topo.URL+"login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Cookie", "bookstore_csrf="+csrf)
+	req.Header.Set("Cookie", cookie)
 	resp, err = client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	for _, c := range resp.Cookies() {
-		if c.Name == "bookstore_session" && c.Value != "" {
+		if c.Name == "__Host-bookstore_session" && c.Value != "" {
 			if !c.Secure {
 				t.Error("the session cookie set through the HTTPS front is not Secure: X-Forwarded-Proto was lost on the way")
 			}

@@ -64,6 +64,7 @@ func planObjective3(ctx context.Context, t *Topology, o Options) (layout, error)
 		"BOOKSTORE_CATALOG_URL":           "http://" + addrs["catalog"],
 		"BOOKSTORE_PURCHASE_URL":          "http://" + addrs["purchase"],
 		"BOOKSTORE_TOKEN_PUBLIC_KEY_FILE": creds.publicKeyFile,
+		"BOOKSTORE_CSRF_SECRET_FILE":      creds.csrfSecretFile,
 	}
 	for _, name := range Objective3Services {
 		shared[config.ServicePublicKeyVar(config.Role(name))] = creds.servicePublicKeyFiles[name]
@@ -102,7 +103,7 @@ func planObjective3(ctx context.Context, t *Topology, o Options) (layout, error)
 // dropped too, since the services refuse to start with it.
 var rehearsalOwned = []string{
 	"BOOKSTORE_ADDR", "BOOKSTORE_DB_DSN", "BOOKSTORE_AUTH_URL", "BOOKSTORE_CATALOG_URL", "BOOKSTORE_PURCHASE_URL",
-	"BOOKSTORE_SERVICE_TOKEN", "BOOKSTORE_TOKEN_PUBLIC_KEY_FILE", "BOOKSTORE_TOKEN_PRIVATE_KEY_FILE",
+	"BOOKSTORE_SERVICE_TOKEN", "BOOKSTORE_CSRF_SECRET", "BOOKSTORE_TOKEN_PUBLIC_KEY_FILE", "BOOKSTORE_TOKEN_PRIVATE_KEY_FILE",
 	config.ServiceKeyVar, "BOOKSTORE_AUTH_SERVICE_PUBLIC_KEY_FILE", "BOOKSTORE_CATALOG_SERVICE_PUBLIC_KEY_FILE", "BOOKSTORE_PURCHASE_SERVICE_PUBLIC_KEY_FILE",
 }
 

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -82,6 +83,8 @@ type serviceCredentials struct {
 	// Each service's own key, which signs its calls to the others, and the
 	// public keys the others verify them with.
 	serviceKeyFiles, servicePublicKeyFiles map[string]string
+	// csrfSecretFile holds the CSRF secret every service shares.
+	csrfSecretFile string
 }
 
 // writeServiceCredentials generates the users' token key pair and a key
@@ -108,6 +111,10 @@ func writeServiceCredentials(dir string) (serviceCredentials, error) {
 		}
 		c.serviceKeyFiles[name] = filepath.Join(secrets, token.ServicePrivateKeyFile(name))
 		c.servicePublicKeyFiles[name] = filepath.Join(secrets, token.ServicePublicKeyFile(name))
+	}
+	c.csrfSecretFile = filepath.Join(secrets, "csrf_secret")
+	if err := os.WriteFile(c.csrfSecretFile, []byte(rand.Text()+rand.Text()), 0o600); err != nil {
+		return serviceCredentials{}, fmt.Errorf("local: CSRF secret: %w", err)
 	}
 	return c, nil
 }

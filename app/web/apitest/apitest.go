@@ -569,21 +569,30 @@ func (s *suite) testDeletedBookKeepsHistory(t *testing.T) {
 }
 
 // testCSRF: a browser's session cookie alone must not change anything; the
-// request must repeat the bookstore_csrf cookie in X-CSRF-Token.
+// request must repeat the session's CSRF token (the X-CSRF-Token header of
+// GET /auth/me) in X-CSRF-Token. A planted bookstore_csrf cookie repeated
+// in the header is refused: the token derives from the session.
 func (s *suite) testCSRF(t *testing.T) {
 	_, sess := s.signUp(t, "Browser")
-	csrf := strings.Repeat("A", 43) // any well-formed token the browser holds
+	planted := strings.Repeat("A", 43) // a cookie someone planted, repeated in the header
 	browser := newClient(t, s.base).as("")
-	browser.cookies = map[string]string{"bookstore_session": sess.Token, "bookstore_csrf": csrf}
+	browser.cookies = map[string]string{"bookstore_session": sess.Token, "bookstore_csrf": planted}
 
-	me := decodeInto[user](t, browser.call("GET", "/api/v1/auth/me", nil, http.StatusOK))
+	res := browser.call("GET", "/api/v1/auth/me", nil, http.StatusOK)
+	me := decodeInto[user](t, res)
 	if me.ID != sess.User.ID {
 		t.Fatalf("cookie session is user %d, want %d", me.ID, sess.User.ID)
+	}
+	csrf := res.Header.Get("X-CSRF-Token")
+	if len(csrf) != 43 || csrf == planted {
+		t.Fatalf("GET /auth/me with a session cookie gave X-CSRF-Token %q", csrf)
 	}
 	title := unique("csrf-")
 	body := map[string]any{"title": title, "price_cents": 100, "stock": 1}
 	browser.call("POST", "/api/v1/books", body, http.StatusForbidden)
 	browser.headers = map[string]string{"X-CSRF-Token": strings.Repeat("B", 43)}
+	browser.call("POST", "/api/v1/books", body, http.StatusForbidden)
+	browser.headers = map[string]string{"X-CSRF-Token": planted}
 	browser.call("POST", "/api/v1/books", body, http.StatusForbidden)
 	browser.headers = nil
 	browser.call("POST", "/api/v1/auth/logout", nil, http.StatusForbidden)

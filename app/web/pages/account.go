@@ -69,6 +69,7 @@ func (h handlers) logout(c echo.Context) error {
 // was refused, under the status the domain error maps to.
 func renderFormError(c echo.Context, name, title string, data any, err error) error {
 	status := webctx.Status(err)
+	webctx.SetRetryAfter(c, err)
 	if status >= 500 || status == http.StatusForbidden || status == http.StatusNotFound {
 		return fail(c, err)
 	}
