@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tet-bookstore/bookstore/app/auth"
 	"github.com/tet-bookstore/bookstore/app/bookstore"
@@ -120,4 +122,35 @@ func TestEnsureAdminNormalisesTheEmail(t *testing.T) {
 	if admin.ID != u.ID || admin.Role != bookstore.RoleAdmin || len(e.store.users) != 1 {
 		t.Errorf("EnsureAdmin = user %d role %s (%d users), want user %d made admin", admin.ID, admin.Role, len(e.store.users), u.ID)
 	}
+}
+
+// FuzzNormalizeEmail: never a panic; an accepted address is idempotent,
+// short enough for its column, valid UTF-8 without invisible characters,
+// and refused ones are EINVALID.
+func FuzzNormalizeEmail(f *testing.F) {
+	for _, s := range []string{"ana@example.com", " Ana@Example.COM ", "\uff41na@example.com", "jose\u0301@example.com",
+		"bo\u00adb@example.com", "ana@xn--bcher-kva.de", "a@b", "\"a b\"@example.com", "a@@b.co", "a@b.co.", "ana@ex\u00e4mple.com"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := auth.NormalizeEmail(s)
+		if err != nil {
+			if bookstore.ErrorCode(err) != bookstore.EINVALID {
+				t.Fatalf("NormalizeEmail(%q): %v, want EINVALID", s, err)
+			}
+			return
+		}
+		again, err := auth.NormalizeEmail(got)
+		if err != nil || again != got {
+			t.Fatalf("NormalizeEmail(%q) = %q, which normalises to %q, %v", s, got, again, err)
+		}
+		if !utf8.ValidString(got) || utf8.RuneCountInString(got) > auth.MaxEmailLength || strings.Count(got, "@") != 1 {
+			t.Fatalf("NormalizeEmail(%q) = %q: not a storable address", s, got)
+		}
+		for _, r := range got {
+			if unicode.In(r, unicode.Cf, unicode.Cc, unicode.Zs, unicode.Other_Default_Ignorable_Code_Point) {
+				t.Fatalf("NormalizeEmail(%q) = %q keeps %U", s, got, r)
+			}
+		}
+	})
 }

@@ -175,15 +175,25 @@ func join(path, name string) string {
 }
 
 // Clean is s as it may be shown back in a form: invalid bytes and control
-// characters replaced and cut to MaxField, so a refused value never breaks the page it is shown on.
+// characters replaced by U+FFFD and cut to MaxField at a character
+// boundary, so a refused value never breaks the page it is shown on. Text
+// accepts whatever Clean returns.
 func Clean(s string) string {
-	if len(s) > MaxField {
-		s = s[:MaxField]
+	if len(s) > 2*MaxField {
+		s = s[:2*MaxField] // the rest is cut below anyway
 	}
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		if control(r) {
 			return '\uFFFD'
 		}
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
+	if len(s) > MaxField {
+		cut := MaxField
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }
