@@ -4,9 +4,10 @@
 GO        ?= go
 BIN       := bin/bookstore
 OBJECTIVE ?= 1
+FUZZTIME  ?= 10s
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build run test lint vet fmt bench plan plan-update local clean
+.PHONY: all build run test lint vet fmt bench plan plan-update local clean fuzz
 
 all: lint test
 
@@ -26,6 +27,19 @@ lint: ## gofmt + go vet
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# fuzz asks go test -list for the Fuzz functions of the packages whose tests
+# declare one (the grep only spares linking every other test binary).
+fuzz: ## every Fuzz target of the module (found by go test -list), FUZZTIME each; a failing input is saved under its package's testdata/fuzz
+	@pkgs=$$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); \
+	[ -n "$$pkgs" ] || { echo "no fuzz targets found"; exit 1; }; \
+	list=$$($(GO) test -list '^Fuzz' $$pkgs) || { printf '%s\n' "$$list"; exit 1; }; \
+	targets=$$(printf '%s\n' "$$list" | awk '/^Fuzz/ { f[n++] = $$1; next } /^ok / { for (i = 0; i < n; i++) print $$2, f[i]; n = 0 }'); \
+	[ -n "$$targets" ] || { echo "no fuzz targets found"; exit 1; }; \
+	printf '%s\n' "$$targets" | while read -r pkg fn; do \
+		echo "== fuzz $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	done
 
 bench: build ## catalog page throughput, latency and peak RSS from a second process
 	$(GO) run ./app/cmd/bench --binary ./$(BIN)

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net/mail"
 	"strings"
 	"sync"
 	"time"
@@ -111,24 +110,16 @@ func validateRegistration(in RegisterInput) (name, email string, err error) {
 	return name, email, nil
 }
 
-// NormalizeEmail checks that s is a plain address (no display name) and
-// returns it trimmed and lower-cased, so one mailbox has one account.
-func NormalizeEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") || len(s) > 254 {
-		return "", bookstore.Errorf(bookstore.EINVALID, "e-mail address is not valid")
-	}
-	return s, nil
-}
-
 // Login checks the credentials and opens a session. Every attempt is
 // counted before the password is checked (see beginLogin): past the limit of
 // its (account, address) pair or its address the answer is ETOOMANY even for
 // the right password, so guessing gains nothing; an account's failures from
 // everywhere only slow its attempts down. A successful attempt is given back.
 func (a *Accounts) Login(ctx context.Context, in LoginInput) (Session, error) {
-	email := strings.ToLower(strings.TrimSpace(in.Email))
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return Session{}, err
+	}
 	attempt, err := a.beginLogin(ctx, email, in.RemoteAddr)
 	if err != nil {
 		return Session{}, fmt.Errorf("login %s: %w", email, err)

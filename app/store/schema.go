@@ -65,6 +65,7 @@ var AuthModule = Module{Name: "auth", Migrations: []Migration{
 		}
 		return createIndex(tx, "login_failures", "idx_login_failures_window_start", "window_start")
 	}},
+	{Version: 5, Name: "normalise e-mails", Up: normaliseEmails},
 }}
 
 // KeysModule owns server_keys: secrets every instance on one database

@@ -1,15 +1,18 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tet-bookstore/bookstore/app/bookstore"
+	"github.com/tet-bookstore/bookstore/app/web/edge"
 )
 
 // api holds the JSON handlers: decode, one domain call, encode.
@@ -49,15 +52,25 @@ type list[T any] struct {
 
 // decode reads one JSON value from the body into v. Unknown fields are
 // ignored on purpose: a price sent with a purchase must change nothing, and
-// decoding into the domain's input type makes sure it cannot.
+// decoding into the domain's input type makes sure it cannot. The body must
+// be UTF-8 (encoding/json would quietly turn bad bytes into U+FFFD) and
+// every string in it text of a sane size (package edge).
 func decode(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		if tooLarge(err) {
+			return errTooLarge(c)
+		}
+		return badRequest("request body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return badRequest("request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
-		case tooLarge(err):
-			return errTooLarge(c)
 		case errors.Is(err, io.EOF):
 			return badRequest("request body must be a JSON object")
 		case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
@@ -71,7 +84,7 @@ func decode(c echo.Context, v any) error {
 	if dec.More() {
 		return badRequest("request body must hold one JSON object")
 	}
-	return nil
+	return edge.Strings(v)
 }
 
 func jsonKind(goKind string) string {

@@ -90,7 +90,7 @@ func New(opt Options, d Deps) *Server {
 	// Pre middleware runs before routing, so it also sees unknown paths.
 	e.Pre(requestID, s.observe, s.recoverPanics, securityHeaders)
 	// The rest runs after routing: it knows the matched route.
-	e.Use(bodyLimit, s.authenticate, newCSRFGuard(opt.CSRFKey, d.Auth).check, sendRetryAfter)
+	e.Use(bodyLimit, checkInput, s.authenticate, newCSRFGuard(opt.CSRFKey, d.Auth).check, sendRetryAfter)
 
 	s.routeOps(e)
 	s.routeCovers(e)

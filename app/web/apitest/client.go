@@ -38,6 +38,13 @@ func newClient(t *testing.T, base string) *client {
 	return &client{t: t, base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 30 * time.Second}}
 }
 
+// in returns the client reporting to t (a subtest).
+func (c *client) in(t *testing.T) *client {
+	cp := *c
+	cp.t = t
+	return &cp
+}
+
 // as returns a client of the same server with another identity.
 func (c *client) as(token string) *client {
 	cp := *c

@@ -24,8 +24,12 @@ func (h handlers) registerForm(c echo.Context) error {
 }
 
 func (h handlers) register(c echo.Context) error {
-	in := auth.RegisterInput{Name: c.FormValue("name"), Email: c.FormValue("email"), Password: c.FormValue("password")}
-	form := accountForm{Name: in.Name, Email: in.Email, Next: c.FormValue("next")}
+	f, err := readForm(c)
+	in := auth.RegisterInput{Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password")}
+	form := accountForm{Name: in.Name, Email: in.Email, Next: f.Get("next")}
+	if err != nil {
+		return renderFormError(c, "register", "Create an account", form, err)
+	}
 	u, err := h.Auth.Register(c.Request().Context(), in)
 	if err != nil {
 		return renderFormError(c, "register", "Create an account", form, err)
@@ -45,8 +49,12 @@ func (h handlers) loginForm(c echo.Context) error {
 }
 
 func (h handlers) login(c echo.Context) error {
-	in := auth.LoginInput{Email: c.FormValue("email"), Password: c.FormValue("password"), RemoteAddr: c.RealIP()}
-	form := accountForm{Email: in.Email, Next: c.FormValue("next")}
+	f, err := readForm(c)
+	in := auth.LoginInput{Email: f.Get("email"), Password: f.Get("password"), RemoteAddr: c.RealIP()}
+	form := accountForm{Email: in.Email, Next: f.Get("next")}
+	if err != nil {
+		return renderFormError(c, "login", "Log in", form, err)
+	}
 	s, err := h.Auth.Login(c.Request().Context(), in)
 	if err != nil {
 		return renderFormError(c, "login", "Log in", form, err)

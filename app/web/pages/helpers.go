@@ -105,9 +105,9 @@ func intQuery(c echo.Context, name string, def int) int {
 	return n
 }
 
-// formInt reads a whole number typed in a form field.
-func formInt(c echo.Context, name, label string) (int, error) {
-	s := strings.TrimSpace(c.FormValue(name))
+// formInt reads a whole number typed in a field of a form from readForm.
+func formInt(f url.Values, name, label string) (int, error) {
+	s := strings.TrimSpace(f.Get(name))
 	n, err := strconv.Atoi(s)
 	if err != nil {
 		return 0, bookstore.Errorf(bookstore.EINVALID, "%s must be a whole number", label)

@@ -16,7 +16,11 @@ func (h handlers) buy(c echo.Context) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	qty, err := formInt(c, "quantity", "quantity")
+	f, err := readForm(c)
+	if err != nil {
+		return failBack(c, err, bookURL(id))
+	}
+	qty, err := formInt(f, "quantity", "quantity")
 	if err != nil {
 		return failBack(c, err, bookURL(id))
 	}
@@ -65,7 +69,11 @@ func (h handlers) pay(c echo.Context) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	in := purchase.PaymentInput{Method: "card", CardNumber: c.FormValue("card_number"), CardHolder: c.FormValue("card_holder")}
+	f, err := readForm(c)
+	if err != nil {
+		return failBack(c, err, orderURL(id))
+	}
+	in := purchase.PaymentInput{Method: "card", CardNumber: f.Get("card_number"), CardHolder: f.Get("card_holder")}
 	if _, err := h.Purchase.Pay(c.Request().Context(), webctx.Caller(c), id, in); err != nil {
 		return failBack(c, err, orderURL(id))
 	}
@@ -77,12 +85,16 @@ func (h handlers) delivery(c echo.Context) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	provider, err := strconv.ParseInt(c.FormValue("provider_id"), 10, 64)
+	f, err := readForm(c)
+	if err != nil {
+		return failBack(c, err, orderURL(id))
+	}
+	provider, err := strconv.ParseInt(f.Get("provider_id"), 10, 64)
 	if err != nil || provider < 1 {
 		webctx.AddFlash(c, "error", "Choose one of the delivery providers.")
 		return c.Redirect(http.StatusSeeOther, orderURL(id))
 	}
-	in := purchase.DeliveryInput{ProviderID: provider, Address: c.FormValue("address")}
+	in := purchase.DeliveryInput{ProviderID: provider, Address: f.Get("address")}
 	p, err := h.Purchase.ChooseDelivery(c.Request().Context(), webctx.Caller(c), id, in)
 	if err != nil {
 		return failBack(c, err, orderURL(id))
@@ -98,6 +110,9 @@ func (h handlers) cancel(c echo.Context) error {
 	id, err := idParam(c)
 	if err != nil {
 		return fail(c, err)
+	}
+	if _, err := readForm(c); err != nil {
+		return failBack(c, err, orderURL(id))
 	}
 	if _, err := h.Purchase.Cancel(c.Request().Context(), webctx.Caller(c), id); err != nil {
 		return failBack(c, err, orderURL(id))

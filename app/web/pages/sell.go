@@ -34,9 +34,12 @@ func (f bookForm) Action() string {
 	return "/books/" + strconv.FormatInt(f.ID, 10) + "/edit"
 }
 
-func readBookForm(c echo.Context) bookForm {
-	return bookForm{Title: c.FormValue("title"), Author: c.FormValue("author"), Description: c.FormValue("description"),
-		Price: c.FormValue("price"), Stock: c.FormValue("stock")}
+// readBookForm reads the form; err (from readForm) means the domain must
+// not be called, and the form is shown again with it.
+func readBookForm(c echo.Context) (bookForm, error) {
+	f, err := readForm(c)
+	return bookForm{Title: f.Get("title"), Author: f.Get("author"), Description: f.Get("description"),
+		Price: f.Get("price"), Stock: f.Get("stock")}, err
 }
 
 // input turns the typed text into a listing; prices in exact cents.
@@ -57,7 +60,10 @@ func (h handlers) newBookForm(c echo.Context) error {
 }
 
 func (h handlers) createBook(c echo.Context) error {
-	form := readBookForm(c)
+	form, err := readBookForm(c)
+	if err != nil {
+		return renderFormError(c, "book_form", "Sell a book", form, err)
+	}
 	in, err := form.input()
 	if err != nil {
 		return renderFormError(c, "book_form", "Sell a book", form, err)
@@ -92,8 +98,11 @@ func (h handlers) updateBook(c echo.Context) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	form := readBookForm(c)
+	form, err := readBookForm(c)
 	form.ID = id
+	if err != nil {
+		return renderFormError(c, "book_form", "Edit book", form, err)
+	}
 	in, err := form.input()
 	if err != nil {
 		return renderFormError(c, "book_form", "Edit book", form, err)
@@ -112,6 +121,9 @@ func (h handlers) deleteBook(c echo.Context) error {
 	if err != nil {
 		return fail(c, err)
 	}
+	if _, err := readForm(c); err != nil {
+		return failBack(c, err, bookURL(id))
+	}
 	if err := h.Catalog.DeleteBook(c.Request().Context(), webctx.Caller(c), id); err != nil {
 		return failBack(c, err, bookURL(id))
 	}
@@ -122,6 +134,9 @@ func (h handlers) uploadCover(c echo.Context) error {
 	id, err := idParam(c)
 	if err != nil {
 		return fail(c, err)
+	}
+	if _, err := readForm(c); err != nil {
+		return failBack(c, err, bookURL(id))
 	}
 	image, err := readCover(c)
 	if err != nil {
