@@ -78,7 +78,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	authStore := store.NewAuthStore(db)
 	limiter := store.NewLoginLimiter(db, auth.DefaultLimits)
 	accounts := auth.New(authStore, auth.Options{BcryptCost: cfg.BcryptCost, Limiter: limiter})
-	books := catalog.New(store.NewCatalogStore(db), covers)
+	books := catalog.New(store.NewCatalogStore(db), uploads.NewCovers(covers, uploads.CoversOptions{}))
 	// The catalog is the purchase module's Inventory in-process; the
 	// purchase service will get an HTTP client of the catalog instead.
 	checkout := purchase.New(store.NewPurchaseStore(db), books, purchase.NewSimulatedProcessor())

@@ -27,7 +27,7 @@ func (p *Process) wireCatalog(ctx context.Context) (web.Deps, error) {
 	if err != nil {
 		return web.Deps{}, err
 	}
-	books := catalog.New(store.NewCatalogStore(p.db), covers)
+	books := catalog.New(store.NewCatalogStore(p.db), uploads.NewCovers(covers, uploads.CoversOptions{}))
 	authClient, err := p.authClient()
 	if err != nil {
 		return web.Deps{}, err

@@ -85,6 +85,8 @@ func Status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case bookstore.EUNSUPPORTED:
 		return http.StatusUnsupportedMediaType
+	case bookstore.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
 	case bookstore.ETOOMANY:
 		return http.StatusTooManyRequests
 	case bookstore.EUNAVAILABLE:
