@@ -102,7 +102,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore, limiter: limiter}
 	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, web.Deps{
 		Auth: accounts, Catalog: books, Purchase: checkout,
-		Ready: db.Ping, DB: db.SQL(), CoversDir: covers.Path(), StaticDir: static, Logger: log,
+		Ready: db.Ready, DB: db.SQL(), CoversDir: covers.Path(), StaticDir: static, Logger: log,
 	})
 	return app, nil
 }

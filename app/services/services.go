@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		db.Close()
 		return nil, err
 	}
-	deps.Ready, deps.DB, deps.Logger = db.Ping, db.SQL(), p.log
+	deps.Ready, deps.DB, deps.Logger = db.Ready, db.SQL(), p.log
 	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, deps)
 	return p, nil
 }
