@@ -42,6 +42,18 @@ type Config struct {
 	// default 2m, longer than any purchase request may take).
 	ReconcileInterval time.Duration
 	ReconcileAfter    time.Duration
+	// MaxBooksPerHour and MaxUploadBytesPerHour are each user's quotas
+	// (BOOKSTORE_MAX_BOOKS_PER_HOUR, BOOKSTORE_MAX_UPLOAD_BYTES_PER_HOUR;
+	// 0: no limit), counted in the database so every instance shares them.
+	MaxBooksPerHour       int64
+	MaxUploadBytesPerHour int64
+	// MetricsAddr is where /metrics is served, apart from the public
+	// listener (BOOKSTORE_METRICS_ADDR; "off": nowhere).
+	MetricsAddr string
+	// HSTS makes the app send Strict-Transport-Security itself on HTTPS
+	// requests (BOOKSTORE_HSTS): only when nothing in front (the TLS proxy)
+	// sends it already.
+	HSTS bool
 
 	// Role is which process this is: the monolith, or one service.
 	Role Role
@@ -66,6 +78,12 @@ const (
 	// DefaultReconcileInterval and DefaultReconcileAfter: see Config.
 	DefaultReconcileInterval = time.Minute
 	DefaultReconcileAfter    = 2 * time.Minute
+	// DefaultMaxBooksPerHour and DefaultMaxUploadBytesPerHour: see Config.
+	DefaultMaxBooksPerHour       = 60
+	DefaultMaxUploadBytesPerHour = 20 << 20
+	// DefaultMetricsAddr is loopback, next to BOOKSTORE_ADDR's default port:
+	// Prometheus on the host (or a sidecar) scrapes it; no proxy routes to it.
+	DefaultMetricsAddr = "127.0.0.1:9090"
 )
 
 // DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.
@@ -117,6 +135,10 @@ func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
 	c.HTTPSOnly = r.boolean("BOOKSTORE_HTTPS_ONLY", false)
 	c.ReconcileInterval = r.duration("BOOKSTORE_RECONCILE_INTERVAL", DefaultReconcileInterval)
 	c.ReconcileAfter = r.duration("BOOKSTORE_RECONCILE_AFTER", DefaultReconcileAfter)
+	c.MaxBooksPerHour = int64(r.integer("BOOKSTORE_MAX_BOOKS_PER_HOUR", DefaultMaxBooksPerHour))
+	c.MaxUploadBytesPerHour = int64(r.integer("BOOKSTORE_MAX_UPLOAD_BYTES_PER_HOUR", DefaultMaxUploadBytesPerHour))
+	c.MetricsAddr = r.str("BOOKSTORE_METRICS_ADDR", DefaultMetricsAddr)
+	c.HSTS = r.boolean("BOOKSTORE_HSTS", false)
 	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
 	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
 	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
@@ -192,6 +214,19 @@ func (c Config) validate() []error {
 	}
 	if c.ReconcileAfter != 0 && c.ReconcileAfter < time.Second {
 		bad("BOOKSTORE_RECONCILE_AFTER must be at least 1s")
+	}
+	if c.MaxBooksPerHour < 0 {
+		bad("BOOKSTORE_MAX_BOOKS_PER_HOUR must not be negative (0: no limit)")
+	}
+	if c.MaxUploadBytesPerHour < 0 {
+		bad("BOOKSTORE_MAX_UPLOAD_BYTES_PER_HOUR must not be negative (0: no limit)")
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr != "off" {
+		if _, port, err := splitAddr(c.MetricsAddr); err != nil {
+			bad("BOOKSTORE_METRICS_ADDR %q is not HOST:PORT (or off)", c.MetricsAddr)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("BOOKSTORE_METRICS_ADDR %q has no valid port", c.MetricsAddr)
+		}
 	}
 	errs = append(errs, c.Services.validate(c.Role)...)
 	return errs

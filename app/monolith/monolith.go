@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 }
 
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
-	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule); err != nil {
+	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule, store.QuotaModule); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
 	covers, err := uploads.NewCoverDir(cfg.UploadsDir)
@@ -79,6 +79,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	limiter := store.NewLoginLimiter(db, auth.DefaultLimits)
 	accounts := auth.New(authStore, auth.Options{BcryptCost: cfg.BcryptCost, Limiter: limiter})
 	books := catalog.New(store.NewCatalogStore(db), uploads.NewCovers(covers, uploads.CoversOptions{}))
+	books.SetQuotas(store.NewQuotaCounter(db), catalog.QuotaLimits{BooksPerHour: cfg.MaxBooksPerHour, UploadBytesPerHour: cfg.MaxUploadBytesPerHour})
 	// The catalog is the purchase module's Inventory in-process; the
 	// purchase service will get an HTTP client of the catalog instead.
 	checkout := purchase.New(store.NewPurchaseStore(db), books, purchase.NewSimulatedProcessor())
@@ -144,6 +145,9 @@ func (a *App) sweepSessions(ctx context.Context) {
 	}
 	if err := a.limiter.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
 		a.log.Warn("delete old failed-login counts", "err", err)
+	}
+	if err := store.NewQuotaCounter(a.db).Sweep(ctx, time.Now(), catalog.QuotaWindow); err != nil && ctx.Err() == nil {
+		a.log.Warn("delete old quota counts", "err", err)
 	}
 }
 

@@ -28,6 +28,7 @@ func (p *Process) wireCatalog(ctx context.Context) (web.Deps, error) {
 		return web.Deps{}, err
 	}
 	books := catalog.New(store.NewCatalogStore(p.db), uploads.NewCovers(covers, uploads.CoversOptions{}))
+	books.SetQuotas(store.NewQuotaCounter(p.db), catalog.QuotaLimits{BooksPerHour: p.cfg.MaxBooksPerHour, UploadBytesPerHour: p.cfg.MaxUploadBytesPerHour})
 	authClient, err := p.authClient()
 	if err != nil {
 		return web.Deps{}, err

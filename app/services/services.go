@@ -62,7 +62,11 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		return nil, err
 	}
 	// Each service migrates only the tables it owns, in its own database.
-	if err := db.Migrate(ctx, module); err != nil {
+	modules := []store.Module{module}
+	if cfg.Role == config.CatalogService {
+		modules = append(modules, store.QuotaModule) // the listing and upload quotas count here
+	}
+	if err := db.Migrate(ctx, modules...); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", cfg.Role, err)
 	}
