@@ -48,7 +48,9 @@ type Config struct {
 	MaxBooksPerHour       int64
 	MaxUploadBytesPerHour int64
 	// MetricsAddr is where /metrics is served, apart from the public
-	// listener (BOOKSTORE_METRICS_ADDR; "off": nowhere).
+	// listener (BOOKSTORE_METRICS_ADDR, e.g. 127.0.0.1:9090; default "off":
+	// nowhere, so instances sharing a host never fight over a port). Empty
+	// (a Config built in code, tests) keeps it on the main handler.
 	MetricsAddr string
 	// HSTS makes the app send Strict-Transport-Security itself on HTTPS
 	// requests (BOOKSTORE_HSTS): only when nothing in front (the TLS proxy)
@@ -81,9 +83,9 @@ const (
 	// DefaultMaxBooksPerHour and DefaultMaxUploadBytesPerHour: see Config.
 	DefaultMaxBooksPerHour       = 60
 	DefaultMaxUploadBytesPerHour = 20 << 20
-	// DefaultMetricsAddr is loopback, next to BOOKSTORE_ADDR's default port:
-	// Prometheus on the host (or a sidecar) scrapes it; no proxy routes to it.
-	DefaultMetricsAddr = "127.0.0.1:9090"
+	// DefaultMetricsAddr opens no metrics port: an operator who scrapes
+	// picks one (loopback or a private address no proxy routes to).
+	DefaultMetricsAddr = "off"
 )
 
 // DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.

@@ -101,7 +101,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		}
 	}
 	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore, limiter: limiter}
-	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, web.Deps{
+	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly,
+		HSTS: cfg.HSTS, SeparateMetrics: cfg.MetricsAddr != ""}, web.Deps{
 		Auth: accounts, Catalog: books, Purchase: checkout,
 		Ready: db.Ready, DB: db.SQL(), CoversDir: covers.Path(), StaticDir: static, Logger: log,
 	})
@@ -122,9 +123,14 @@ func (a *App) SetDraining() { a.web.SetDraining() }
 // sessions are swept and reservations a crash left pending are reconciled.
 func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	reconcileEvery, _ := a.cfg.Reconciling()
+	metrics, err := serve.ListenMetrics(a.cfg.MetricsAddr)
+	if err != nil {
+		a.Close()
+		return err
+	}
 	return serve.Run(ctx, l, serve.Options{
 		Handler: a.Handler(), Log: a.log, DrainDelay: a.cfg.DrainDelay, ShutdownTimeout: a.cfg.ShutdownTimeout,
-		SetDraining: a.SetDraining, Close: a.Close,
+		SetDraining: a.SetDraining, Close: a.Close, Metrics: metrics, MetricsHandler: a.web.MetricsHandler(),
 		Background: []func(context.Context){
 			serve.Every(SessionSweepInterval, a.sweepSessions),
 			serve.Every(reconcileEvery, a.reconcile),

@@ -86,7 +86,8 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		return nil, err
 	}
 	deps.Ready, deps.DB, deps.Logger = db.Ready, db.SQL(), p.log
-	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly}, deps)
+	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly,
+		HSTS: cfg.HSTS, SeparateMetrics: cfg.MetricsAddr != ""}, deps)
 	return p, nil
 }
 
@@ -133,9 +134,15 @@ func (p *Process) SetDraining() { p.web.SetDraining() }
 // Serve answers requests on l until ctx ends, then shuts down gracefully
 // and closes the database (see package serve).
 func (p *Process) Serve(ctx context.Context, l net.Listener) error {
+	metrics, err := serve.ListenMetrics(p.cfg.MetricsAddr)
+	if err != nil {
+		p.Close()
+		return err
+	}
 	return serve.Run(ctx, l, serve.Options{
 		Handler: p.Handler(), Log: p.log, DrainDelay: p.cfg.DrainDelay, ShutdownTimeout: p.cfg.ShutdownTimeout,
 		SetDraining: p.SetDraining, Background: p.background, Close: p.Close,
+		Metrics: metrics, MetricsHandler: p.web.MetricsHandler(),
 	})
 }
 

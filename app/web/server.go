@@ -32,6 +32,13 @@ type Options struct {
 	// sets X-Forwarded-Proto to its own plain-HTTP listener's): every
 	// request is then treated as HTTPS, so cookies are always Secure.
 	HTTPSOnly bool
+	// HSTS makes the app send Strict-Transport-Security on HTTPS requests.
+	// Off behind the TLS front, which sends the one header browsers get.
+	HSTS bool
+	// SeparateMetrics: /metrics is not on this handler but on
+	// MetricsHandler, served on its own listener (BOOKSTORE_METRICS_ADDR)
+	// that no proxy routes to.
+	SeparateMetrics bool
 }
 
 // Deps are what the server serves.
@@ -62,6 +69,8 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	draining atomic.Bool
+	// separateMetrics: /metrics is served by MetricsHandler only.
+	separateMetrics bool
 }
 
 // New builds the server and its routes.
@@ -72,7 +81,7 @@ func New(opt Options, d Deps) *Server {
 	if d.ErrorPage == nil {
 		d.ErrorPage = pages.ErrorPage
 	}
-	s := &Server{deps: d, log: d.Logger, metrics: newMetrics(d.DB)}
+	s := &Server{deps: d, log: d.Logger, metrics: newMetrics(d.DB), separateMetrics: opt.SeparateMetrics}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(discard{}) // everything worth saying goes through slog
@@ -84,7 +93,7 @@ func New(opt Options, d Deps) *Server {
 	s.echo = e
 
 	// Pre middleware runs before routing, so it also sees unknown paths.
-	e.Pre(requestID, s.observe, s.recoverPanics, securityHeaders)
+	e.Pre(requestID, s.observe, s.recoverPanics, securityHeaders(opt.HSTS))
 	// The rest runs after routing: it knows the matched route.
 	e.Use(bodyLimit, s.authenticate, csrf)
 
@@ -97,6 +106,14 @@ func New(opt Options, d Deps) *Server {
 
 // Handler is the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
+
+// MetricsHandler serves /metrics (Prometheus) and nothing else, for the
+// metrics listener.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler)
+	return mux
+}
 
 // SetDraining makes /readyz answer 503 from now on, so load balancers stop
 // sending new requests before the process stops listening.
