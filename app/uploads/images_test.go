@@ -232,3 +232,16 @@ func TestThumbURL(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkProcessCover: a camera-sized JPEG (2000×3000, 6 MP) re-encoded
+// to its 1200 px cover and 400 px thumbnail.
+func BenchmarkProcessCover(b *testing.B) {
+	data := encodedJPEG(b, 2000, 3000)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := uploads.ProcessCover(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
