@@ -8,24 +8,11 @@ import (
 	"github.com/tet-bookstore/bookstore/app/bookstore"
 )
 
-// ThrottledError is an ETOOMANY refusal that says when to try again; the
-// web adapter sends it as Retry-After.
-type ThrottledError struct {
-	err   *bookstore.Error
-	after time.Duration
-}
-
+// throttled is an ETOOMANY refusal that says when to try again
+// (bookstore.WithRetryAfter); the web adapter sends it as Retry-After.
 func throttled(after time.Duration, msg string) error {
-	return &ThrottledError{err: bookstore.Errorf(bookstore.ETOOMANY, "%s", msg), after: after}
+	return bookstore.WithRetryAfter(bookstore.Errorf(bookstore.ETOOMANY, "%s", msg), after)
 }
-
-func (e *ThrottledError) Error() string { return e.err.Error() }
-
-// Unwrap gives the domain error, so bookstore.ErrorCode sees ETOOMANY.
-func (e *ThrottledError) Unwrap() error { return e.err }
-
-// RetryAfter is how long the client should wait before trying again.
-func (e *ThrottledError) RetryAfter() time.Duration { return e.after }
 
 // loginAttempt is one login's place in the failure counts: taken before the
 // password is checked, so parallel guesses get no more tries than sequential

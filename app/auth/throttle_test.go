@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -47,11 +46,11 @@ func newThrottledEnv(t *testing.T) (env, *waits) {
 
 func retryAfter(t *testing.T, err error) time.Duration {
 	t.Helper()
-	var te *auth.ThrottledError
-	if !errors.As(err, &te) {
+	wait, ok := bookstore.RetryAfter(err)
+	if !ok {
 		t.Fatalf("error %v carries no Retry-After", err)
 	}
-	return te.RetryAfter()
+	return wait
 }
 
 func TestLimitsDelay(t *testing.T) {

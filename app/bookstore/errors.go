@@ -10,17 +10,18 @@ import (
 // Error codes. Each adapter maps them to its own vocabulary (HTTP statuses in
 // one place of the web adapter) so domain code never speaks HTTP.
 const (
-	EINVALID      = "invalid"      // the input breaks a rule
-	ENOTFOUND     = "not_found"    // no such thing, or not visible to the caller
-	ECONFLICT     = "conflict"     // the state forbids it now (taken e-mail, no stock, already paid)
-	EUNAUTHORIZED = "unauthorized" // no valid credentials
-	EFORBIDDEN    = "forbidden"    // valid credentials, not allowed
-	EPAYMENT      = "payment"      // the payment was declined
-	ETOOLARGE     = "too_large"    // the upload is over its limit
-	EUNSUPPORTED  = "unsupported"  // the content type is not accepted
-	ETOOMANY      = "too_many"     // rate limited
-	EUNAVAILABLE  = "unavailable"  // a dependency is down; try again later
-	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EINVALID       = "invalid"       // the input breaks a rule
+	ENOTFOUND      = "not_found"     // no such thing, or not visible to the caller
+	ECONFLICT      = "conflict"      // the state forbids it now (taken e-mail, no stock, already paid)
+	EUNAUTHORIZED  = "unauthorized"  // no valid credentials
+	EFORBIDDEN     = "forbidden"     // valid credentials, not allowed
+	EPAYMENT       = "payment"       // the payment was declined
+	ETOOLARGE      = "too_large"     // the upload is over its limit
+	EUNSUPPORTED   = "unsupported"   // the content type is not accepted
+	EUNPROCESSABLE = "unprocessable" // well-formed but refused as it is (an image too large to decode)
+	ETOOMANY       = "too_many"      // rate limited
+	EUNAVAILABLE   = "unavailable"   // a dependency is down; try again later
+	EINTERNAL      = "internal"      // a bug or an unexpected failure
 )
 
 // Error is a domain error: a code for machines and a message for people.

@@ -16,6 +16,8 @@ type Catalog struct {
 	store  Store
 	covers CoverStorage
 	now    func() time.Time
+	quota  Quota // nil: no quotas (SetQuotas)
+	limits QuotaLimits
 }
 
 var _ Service = (*Catalog)(nil)
@@ -66,6 +68,10 @@ func (c *Catalog) CreateBook(ctx context.Context, caller bookstore.Caller, in Bo
 	}
 	in = trimInput(in)
 	if err := ValidateBook(in); err != nil {
+		return Book{}, err
+	}
+	if err := c.takeQuota(ctx, caller, "books", 1, c.limits.BooksPerHour,
+		fmt.Sprintf("you can list at most %d books an hour", c.limits.BooksPerHour)); err != nil {
 		return Book{}, err
 	}
 	now := c.now().UTC()
@@ -136,6 +142,11 @@ func (c *Catalog) SetCover(ctx context.Context, caller bookstore.Caller, id int6
 	}
 	ext, err := SniffCover(image)
 	if err != nil {
+		return Book{}, err
+	}
+	// Counted before the image is decoded: refused uploads cost work too.
+	if err := c.takeQuota(ctx, caller, "cover-bytes", int64(len(image)), c.limits.UploadBytesPerHour,
+		"you can upload at most "+sizeText(c.limits.UploadBytesPerHour)+" of covers an hour"); err != nil {
 		return Book{}, err
 	}
 	url, err := c.covers.SaveCover(ctx, image, ext)

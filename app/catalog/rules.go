@@ -16,6 +16,14 @@ const (
 	MaxPriceCents        = 100_000_000 // 1,000,000.00
 	MaxStock             = 100_000
 	MaxCoverBytes        = 2 << 20 // 2 MiB
+	// A cover's declared size is checked before any pixel is decoded: a
+	// small file can declare a picture that takes gigabytes to decode.
+	MaxCoverPixels = 40_000_000
+	MaxCoverSide   = 10_000
+	// Covers are stored at most CoverSide pixels on their longer side, with
+	// a thumbnail of at most ThumbSide for lists.
+	CoverSide = 1200
+	ThumbSide = 400
 )
 
 func trimInput(in BookInput) BookInput {
@@ -63,4 +71,18 @@ func SniffCover(image []byte) (ext string, err error) {
 		return ".webp", nil
 	}
 	return "", bookstore.Errorf(bookstore.EUNSUPPORTED, "cover must be a JPEG, PNG or WebP image")
+}
+
+// CheckCoverSize refuses a cover whose header declares too many pixels
+// (EUNPROCESSABLE), before anything decodes it.
+func CheckCoverSize(width, height int) error {
+	switch {
+	case width < 1 || height < 1:
+		return bookstore.Errorf(bookstore.EUNPROCESSABLE, "cover has no pixels")
+	case width > MaxCoverSide || height > MaxCoverSide:
+		return bookstore.Errorf(bookstore.EUNPROCESSABLE, "cover must be at most %d pixels on each side, not %d×%d", MaxCoverSide, width, height)
+	case int64(width)*int64(height) > MaxCoverPixels:
+		return bookstore.Errorf(bookstore.EUNPROCESSABLE, "cover must be at most %d megapixels, not %d×%d", MaxCoverPixels/1_000_000, width, height)
+	}
+	return nil
 }

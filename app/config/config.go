@@ -59,6 +59,20 @@ type Config struct {
 	// (BOOKSTORE_CSRF_SECRET, at least 32 characters). Unset, the monolith
 	// keeps a random key in its database; the services require it.
 	CSRFSecret string
+	// MaxBooksPerHour and MaxUploadBytesPerHour are each user's quotas
+	// (BOOKSTORE_MAX_BOOKS_PER_HOUR, BOOKSTORE_MAX_UPLOAD_BYTES_PER_HOUR;
+	// 0: no limit), counted in the database so every instance shares them.
+	MaxBooksPerHour       int64
+	MaxUploadBytesPerHour int64
+	// MetricsAddr is where /metrics is served, apart from the public
+	// listener (BOOKSTORE_METRICS_ADDR, e.g. 127.0.0.1:9090; default "off":
+	// nowhere, so instances sharing a host never fight over a port). Empty
+	// (a Config built in code, tests) keeps it on the main handler.
+	MetricsAddr string
+	// HSTS makes the app send Strict-Transport-Security itself on HTTPS
+	// requests (BOOKSTORE_HSTS): only when nothing in front (the TLS proxy)
+	// sends it already.
+	HSTS bool
 
 	// Role is which process this is: the monolith, or one service.
 	Role Role
@@ -90,6 +104,12 @@ const (
 	DefaultSignupsPerAddress = 10
 	// MinCSRFSecret is the shortest BOOKSTORE_CSRF_SECRET accepted.
 	MinCSRFSecret = 32
+	// DefaultMaxBooksPerHour and DefaultMaxUploadBytesPerHour: see Config.
+	DefaultMaxBooksPerHour       = 60
+	DefaultMaxUploadBytesPerHour = 20 << 20
+	// DefaultMetricsAddr opens no metrics port: an operator who scrapes
+	// picks one (loopback or a private address no proxy routes to).
+	DefaultMetricsAddr = "off"
 )
 
 // DefaultTrustedProxies is loopback: a proxy (NGINX) on the same machine.
@@ -184,6 +204,10 @@ func Load(role Role, lookup func(string) (string, bool)) (Config, error) {
 	}
 	c.SignupsPerAddress = r.integer("BOOKSTORE_SIGNUPS_PER_ADDRESS", DefaultSignupsPerAddress)
 	c.CSRFSecret, _ = r.raw("BOOKSTORE_CSRF_SECRET")
+	c.MaxBooksPerHour = int64(r.integer("BOOKSTORE_MAX_BOOKS_PER_HOUR", DefaultMaxBooksPerHour))
+	c.MaxUploadBytesPerHour = int64(r.integer("BOOKSTORE_MAX_UPLOAD_BYTES_PER_HOUR", DefaultMaxUploadBytesPerHour))
+	c.MetricsAddr = r.str("BOOKSTORE_METRICS_ADDR", DefaultMetricsAddr)
+	c.HSTS = r.boolean("BOOKSTORE_HSTS", false)
 	c.TrustedProxies = r.prefixes("BOOKSTORE_TRUSTED_PROXIES", DefaultTrustedProxies)
 	c.LogLevel = r.level("BOOKSTORE_LOG_LEVEL", slog.LevelInfo)
 	c.ShutdownTimeout = r.duration("BOOKSTORE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout)
@@ -274,6 +298,19 @@ func (c Config) validate() []error {
 	}
 	if c.CSRFSecret == "" && !c.Role.monolith() {
 		bad("BOOKSTORE_CSRF_SECRET (or BOOKSTORE_CSRF_SECRET_FILE) is required by the services: every service signs and checks the same CSRF tokens")
+	}
+	if c.MaxBooksPerHour < 0 {
+		bad("BOOKSTORE_MAX_BOOKS_PER_HOUR must not be negative (0: no limit)")
+	}
+	if c.MaxUploadBytesPerHour < 0 {
+		bad("BOOKSTORE_MAX_UPLOAD_BYTES_PER_HOUR must not be negative (0: no limit)")
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr != "off" {
+		if _, port, err := splitAddr(c.MetricsAddr); err != nil {
+			bad("BOOKSTORE_METRICS_ADDR %q is not HOST:PORT (or off)", c.MetricsAddr)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("BOOKSTORE_METRICS_ADDR %q has no valid port", c.MetricsAddr)
+		}
 	}
 	errs = append(errs, c.Services.validate(c.Role)...)
 	return errs

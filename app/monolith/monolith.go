@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg config.Config) (*App, error) {
 }
 
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.DB) (*App, error) {
-	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule, store.KeysModule); err != nil {
+	if err := db.Migrate(ctx, store.AuthModule, store.CatalogModule, store.PurchaseModule, store.KeysModule, store.QuotaModule); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
 	covers, err := uploads.NewCoverDir(cfg.UploadsDir)
@@ -80,7 +80,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 	limits.SignupsPerAddress = cfg.Signups()
 	limiter := store.NewLoginLimiter(db, limits)
 	accounts := auth.New(authStore, auth.Options{BcryptCost: cfg.BcryptCost, Limiter: limiter})
-	books := catalog.New(store.NewCatalogStore(db), covers)
+	books := catalog.New(store.NewCatalogStore(db), uploads.NewCovers(covers, uploads.CoversOptions{}))
+	books.SetQuotas(store.NewQuotaCounter(db), catalog.QuotaLimits{BooksPerHour: cfg.MaxBooksPerHour, UploadBytesPerHour: cfg.MaxUploadBytesPerHour})
 	// The catalog is the purchase module's Inventory in-process; the
 	// purchase service will get an HTTP client of the catalog instead.
 	checkout := purchase.New(store.NewPurchaseStore(db), books, purchase.NewSimulatedProcessor())
@@ -112,9 +113,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.D
 		}
 	}
 	app := &App{cfg: cfg, log: log, db: db, Auth: accounts, Catalog: books, Purchase: checkout, sessions: authStore, limiter: limiter}
-	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly, CSRFKey: csrfKey}, web.Deps{
+	app.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly, CSRFKey: csrfKey,
+		HSTS: cfg.HSTS, SeparateMetrics: cfg.MetricsAddr != ""}, web.Deps{
 		Auth: accounts, Catalog: books, Purchase: checkout,
-		Ready: db.Ping, DB: db.SQL(), CoversDir: covers.Path(), StaticDir: static, Logger: log,
+		Ready: db.Ready, DB: db.SQL(), CoversDir: covers.Path(), StaticDir: static, Logger: log,
 	})
 	return app, nil
 }
@@ -133,9 +135,14 @@ func (a *App) SetDraining() { a.web.SetDraining() }
 // sessions are swept and reservations a crash left pending are reconciled.
 func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	reconcileEvery, _ := a.cfg.Reconciling()
+	metrics, err := serve.ListenMetrics(a.cfg.MetricsAddr)
+	if err != nil {
+		a.Close()
+		return err
+	}
 	return serve.Run(ctx, l, serve.Options{
 		Handler: a.Handler(), Log: a.log, DrainDelay: a.cfg.DrainDelay, ShutdownTimeout: a.cfg.ShutdownTimeout,
-		SetDraining: a.SetDraining, Close: a.Close,
+		SetDraining: a.SetDraining, Close: a.Close, Metrics: metrics, MetricsHandler: a.web.MetricsHandler(),
 		Background: []func(context.Context){
 			serve.Every(SessionSweepInterval, a.sweepSessions),
 			serve.Every(reconcileEvery, a.reconcile),
@@ -156,6 +163,9 @@ func (a *App) sweepSessions(ctx context.Context) {
 	}
 	if err := a.limiter.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
 		a.log.Warn("delete old failed-login counts", "err", err)
+	}
+	if err := store.NewQuotaCounter(a.db).Sweep(ctx, time.Now(), catalog.QuotaWindow); err != nil && ctx.Err() == nil {
+		a.log.Warn("delete old quota counts", "err", err)
 	}
 }
 

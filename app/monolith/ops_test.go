@@ -148,6 +148,7 @@ func TestForwardedHeadersOnlyFromTrustedProxies(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.TrustedProxies = prefixes("10.0.0.0/8")
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	cfg.HSTS = true // the app sends HSTS itself only when told to (nothing in front does)
 	h := newApp(t, cfg).Handler()
 	fwd := http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-For": {"198.51.100.7"}, "X-Request-Id": {"trusted-proxy-req"}}
 

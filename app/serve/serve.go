@@ -28,6 +28,22 @@ type Options struct {
 	Background []func(ctx context.Context)
 	// Close releases what the process holds (the database), last.
 	Close func() error
+	// Metrics, when not nil, is the listener MetricsHandler (/metrics)
+	// answers on, apart from the public one; it stops with it.
+	Metrics        net.Listener
+	MetricsHandler http.Handler
+}
+
+// ListenMetrics opens the metrics listener at addr; "" or "off" opens none.
+func ListenMetrics(addr string) (net.Listener, error) {
+	if addr == "" || addr == "off" {
+		return nil, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics on %s (BOOKSTORE_METRICS_ADDR): %w", addr, err)
+	}
+	return l, nil
 }
 
 // Run answers requests on l until ctx is cancelled, then shuts down.
@@ -49,6 +65,13 @@ func Run(ctx context.Context, l net.Listener, o Options) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	log.Info("serving", "addr", l.Addr().String())
+	if o.Metrics != nil {
+		msrv := &http.Server{Handler: o.MetricsHandler, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { _ = msrv.Serve(o.Metrics) }()
+		defer msrv.Close() // scraped to the end: it goes with the process
+		log.Info("serving metrics", "addr", o.Metrics.Addr().String())
+	}
 
 	jobsCtx, stopJobs := context.WithCancel(ctx)
 	var jobs sync.WaitGroup

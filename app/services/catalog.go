@@ -27,7 +27,8 @@ func (p *Process) wireCatalog(ctx context.Context) (web.Deps, error) {
 	if err != nil {
 		return web.Deps{}, err
 	}
-	books := catalog.New(store.NewCatalogStore(p.db), covers)
+	books := catalog.New(store.NewCatalogStore(p.db), uploads.NewCovers(covers, uploads.CoversOptions{}))
+	books.SetQuotas(store.NewQuotaCounter(p.db), catalog.QuotaLimits{BooksPerHour: p.cfg.MaxBooksPerHour, UploadBytesPerHour: p.cfg.MaxUploadBytesPerHour})
 	authClient, err := p.authClient()
 	if err != nil {
 		return web.Deps{}, err

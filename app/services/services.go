@@ -67,7 +67,11 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		return nil, err
 	}
 	// Each service migrates only the tables it owns, in its own database.
-	if err := db.Migrate(ctx, module); err != nil {
+	modules := []store.Module{module}
+	if cfg.Role == config.CatalogService {
+		modules = append(modules, store.QuotaModule) // the listing and upload quotas count here
+	}
+	if err := db.Migrate(ctx, modules...); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", cfg.Role, err)
 	}
@@ -85,9 +89,10 @@ func New(ctx context.Context, cfg config.Config) (*Process, error) {
 		db.Close()
 		return nil, err
 	}
-	deps.Ready, deps.DB, deps.Logger = db.Ping, db.SQL(), p.log
+	deps.Ready, deps.DB, deps.Logger = db.Ready, db.SQL(), p.log
 	// A page one service renders posts its form to another: they share the CSRF key.
-	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly, CSRFKey: cfg.CSRFKey()}, deps)
+	p.web = web.New(web.Options{TrustedProxies: cfg.TrustedProxies, HTTPSOnly: cfg.HTTPSOnly, CSRFKey: cfg.CSRFKey(),
+		HSTS: cfg.HSTS, SeparateMetrics: cfg.MetricsAddr != ""}, deps)
 	return p, nil
 }
 
@@ -139,9 +144,15 @@ func (p *Process) SetDraining() { p.web.SetDraining() }
 // Serve answers requests on l until ctx ends, then shuts down gracefully
 // and closes the database (see package serve).
 func (p *Process) Serve(ctx context.Context, l net.Listener) error {
+	metrics, err := serve.ListenMetrics(p.cfg.MetricsAddr)
+	if err != nil {
+		p.Close()
+		return err
+	}
 	return serve.Run(ctx, l, serve.Options{
 		Handler: p.Handler(), Log: p.log, DrainDelay: p.cfg.DrainDelay, ShutdownTimeout: p.cfg.ShutdownTimeout,
 		SetDraining: p.SetDraining, Background: p.background, Close: p.Close,
+		Metrics: metrics, MetricsHandler: p.web.MetricsHandler(),
 	})
 }
 

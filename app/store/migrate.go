@@ -33,6 +33,9 @@ type Migration struct {
 type Module struct {
 	Name       string
 	Migrations []Migration
+	// Probe is a table of the module that DB.Ready reads one row of (a
+	// name from this code, never from input).
+	Probe string
 }
 
 // migrateLock is the database lock every migrating instance takes.
@@ -86,6 +89,9 @@ func (db *DB) Migrate(ctx context.Context, modules ...Module) error {
 			if err := db.migrateModule(ctx, m); err != nil {
 				return err
 			}
+			db.migratedMu.Lock()
+			db.migrated = append(db.migrated, m)
+			db.migratedMu.Unlock()
 		}
 		return nil
 	})

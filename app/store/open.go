@@ -83,6 +83,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
 	}
+	if err := registerClassifier(g); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: DialectSQLite, where: where}
 	if memory {
 		// Each connection to :memory: is its own empty database, so the pool
@@ -232,6 +236,10 @@ func openMySQL(ctx context.Context, dsn string) (*DB, error) {
 	sqlDB.SetMaxIdleConns(10)
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if err := registerClassifier(g); err != nil {
+		sqlDB.Close()
+		return nil, fail(err)
+	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: DialectMySQL, where: cfg.DBName}
 	if err := pingWithTimeout(ctx, db); err != nil {
 		sqlDB.Close()

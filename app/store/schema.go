@@ -15,7 +15,7 @@ import (
 // leaves the purchases (which copied title and price) intact.
 
 // AuthModule owns users, sessions, revoked_sessions and login_failures.
-var AuthModule = Module{Name: "auth", Migrations: []Migration{
+var AuthModule = Module{Name: "auth", Probe: "users", Migrations: []Migration{
 	{Version: 1, Name: "create users and sessions", Up: func(tx *gorm.DB, d string) error {
 		return run(tx, d,
 			`CREATE TABLE IF NOT EXISTS users (
@@ -82,7 +82,7 @@ var KeysModule = Module{Name: "keys", Migrations: []Migration{
 }}
 
 // CatalogModule owns books and stock_reservations.
-var CatalogModule = Module{Name: "catalog", Migrations: []Migration{
+var CatalogModule = Module{Name: "catalog", Probe: "books", Migrations: []Migration{
 	{Version: 1, Name: "create books", Up: func(tx *gorm.DB, d string) error {
 		if err := run(tx, d, `CREATE TABLE IF NOT EXISTS books (
 				id {{pk}},
@@ -148,7 +148,7 @@ var CatalogModule = Module{Name: "catalog", Migrations: []Migration{
 
 // PurchaseModule owns purchases, payments, deliveries and delivery_providers,
 // and seeds purchase.DefaultProviders.
-var PurchaseModule = Module{Name: "purchase", Migrations: []Migration{
+var PurchaseModule = Module{Name: "purchase", Probe: "purchases", Migrations: []Migration{
 	{Version: 1, Name: "create purchases, payments, delivery providers and deliveries", Up: func(tx *gorm.DB, d string) error {
 		err := run(tx, d,
 			`CREATE TABLE IF NOT EXISTS purchases (

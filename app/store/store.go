@@ -33,6 +33,10 @@ type DB struct {
 	// local is what this process shares about a SQLite database; nil on
 	// MySQL, where other instances write too.
 	local *sqliteLocal
+	// migrated are the modules Migrate brought up to date: Ready checks
+	// their schema is still there.
+	migratedMu sync.Mutex
+	migrated   []Module
 }
 
 // sqliteLocal is shared by every *DB this process opens on one SQLite file.
@@ -107,7 +111,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 			case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
 			}
 		}
-		err = db.writeOnce(ctx, fn)
+		err = classify(db.writeOnce(ctx, fn)) // a failed BEGIN or COMMIT passes no GORM callback
 		if !isRetryable(err) {
 			return err
 		}

@@ -68,9 +68,8 @@ func SharedStaticDir(dir string) (string, error) {
 // Path is the directory the web server serves at /covers/.
 func (c *CoverDir) Path() string { return c.dir }
 
-// SaveCover writes the image under a fresh random name, atomically: the
-// bytes go to a temporary file in the same directory, are synced, and the
-// file is renamed into place, so a reader never sees half a cover.
+// SaveCover writes the image under a fresh random name, atomically (see
+// writeFile), as it is: Covers is the storage that re-encodes uploads first.
 func (c *CoverDir) SaveCover(ctx context.Context, image []byte, ext string) (string, error) {
 	switch ext {
 	case ".jpg", ".png", ".webp":
@@ -80,22 +79,59 @@ func (c *CoverDir) SaveCover(ctx context.Context, image []byte, ext string) (str
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	base, err := randomName()
+	if err != nil {
+		return "", err
+	}
+	if err := c.writeFile(base+ext, image); err != nil {
+		return "", err
+	}
+	return URLPrefix + base + ext, nil
+}
+
+// saveWithThumb writes a cover and its thumbnail under one fresh name, the
+// thumbnail first, so a cover that exists always has its thumbnail.
+func (c *CoverDir) saveWithThumb(ctx context.Context, full, thumb []byte, ext string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	base, err := randomName()
+	if err != nil {
+		return "", err
+	}
+	if err := c.writeFile(base+ThumbSuffix+ext, thumb); err != nil {
+		return "", err
+	}
+	if err := c.writeFile(base+ext, full); err != nil {
+		os.Remove(filepath.Join(c.dir, base+ThumbSuffix+ext))
+		return "", err
+	}
+	return URLPrefix + base + ext, nil
+}
+
+func randomName() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("random cover name: %w", err)
 	}
-	name := hex.EncodeToString(b) + ext
+	return hex.EncodeToString(b), nil
+}
+
+// writeFile writes a file atomically: the bytes go to a temporary file in
+// the same directory, are synced, and the file is renamed into place, so a
+// reader never sees half a cover.
+func (c *CoverDir) writeFile(name string, data []byte) error {
 	tmp, err := os.CreateTemp(c.dir, ".upload-*.tmp")
 	if err != nil {
-		return "", fmt.Errorf("create cover file: %w", err)
+		return fmt.Errorf("create cover file: %w", err)
 	}
 	tmpName := tmp.Name()
-	fail := func(err error) (string, error) {
+	fail := func(err error) error {
 		tmp.Close()
 		os.Remove(tmpName)
-		return "", err
+		return err
 	}
-	if _, err := tmp.Write(image); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		return fail(fmt.Errorf("write cover file: %w", err))
 	}
 	if err := tmp.Chmod(0o640); err != nil {
@@ -109,25 +145,42 @@ func (c *CoverDir) SaveCover(ctx context.Context, image []byte, ext string) (str
 	}
 	if err := os.Rename(tmpName, filepath.Join(c.dir, name)); err != nil {
 		os.Remove(tmpName)
-		return "", fmt.Errorf("move cover file into place: %w", err)
+		return fmt.Errorf("move cover file into place: %w", err)
 	}
 	syncDir(c.dir) // the rename itself survives a crash only once the directory is synced
-	return URLPrefix + name, nil
+	return nil
 }
 
-// DeleteCover removes a cover SaveCover made. Anything that is not one of
-// its names (other directories, "..", foreign files) is refused untouched;
-// a missing file is not an error.
+// DeleteCover removes a cover SaveCover made, and its thumbnail if it has
+// one. Anything that is not one of its names (other directories, "..",
+// foreign files) is refused untouched; a missing file is not an error.
 func (c *CoverDir) DeleteCover(_ context.Context, url string) error {
 	name, ok := strings.CutPrefix(url, URLPrefix)
 	if !ok || !coverName.MatchString(name) {
 		return bookstore.Errorf(bookstore.EINVALID, "not a cover this server stored: %q", url)
 	}
-	err := os.Remove(filepath.Join(c.dir, name))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("delete cover %s: %w", name, err)
+	ext := filepath.Ext(name)
+	for _, n := range []string{strings.TrimSuffix(name, ext) + ThumbSuffix + ext, name} {
+		err := os.Remove(filepath.Join(c.dir, n))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete cover %s: %w", n, err)
+		}
 	}
 	return nil
+}
+
+// ThumbSuffix comes before the extension of a cover's thumbnail:
+// /covers/NAME.jpg has its thumbnail at /covers/NAME-thumb.jpg. Covers saved
+// before thumbnails existed have none; the web server then serves the cover.
+const ThumbSuffix = "-thumb"
+
+// ThumbURL is the URL of a cover's thumbnail ("" for no cover).
+func ThumbURL(coverURL string) string {
+	if coverURL == "" {
+		return ""
+	}
+	ext := filepath.Ext(coverURL)
+	return strings.TrimSuffix(coverURL, ext) + ThumbSuffix + ext
 }
 
 func syncDir(dir string) {

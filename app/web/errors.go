@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -20,10 +21,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg := s.describe(err)
+	if status >= 500 && c.Request().Context().Err() == context.Canceled {
+		// The client hung up and its request's work was cancelled: nobody
+		// saw an error, so it is no server error for logs and alarms.
+		s.log.InfoContext(c.Request().Context(), "client closed request", "err", err,
+			"request_id", webctx.RequestID(c), "method", c.Request().Method, "path", c.Request().URL.Path)
+		c.Response().WriteHeader(StatusClientClosedRequest) // for the access log and metrics; the client is gone
+		return
+	}
 	if status >= 500 {
 		s.log.ErrorContext(c.Request().Context(), "request failed", "err", err,
 			"request_id", webctx.RequestID(c), "method", c.Request().Method, "path", c.Request().URL.Path)
 	}
+	webctx.SetRetryAfter(c, status, err)
 	if status == http.StatusUnauthorized && isAPI(c) {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="bookstore"`)
 	}
@@ -43,6 +53,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	}
 }
+
+// StatusClientClosedRequest is NGINX's 499: the client closed the
+// connection before the answer.
+const StatusClientClosedRequest = 499
 
 // describe gives an error's status and the message a client may see.
 func (s *Server) describe(err error) (int, string) {

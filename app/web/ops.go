@@ -37,5 +37,7 @@ func (s *Server) routeOps(e *echo.Echo) {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
-	e.GET("/metrics", echo.WrapHandler(s.metrics.handler))
+	if !s.separateMetrics {
+		e.GET("/metrics", echo.WrapHandler(s.metrics.handler))
+	}
 }

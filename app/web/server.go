@@ -36,6 +36,13 @@ type Options struct {
 	// (a page one serves posts to another), at least MinCSRFKey bytes;
 	// shorter or nil, a random key good for this process only.
 	CSRFKey []byte
+	// HSTS makes the app send Strict-Transport-Security on HTTPS requests.
+	// Off behind the TLS front, which sends the one header browsers get.
+	HSTS bool
+	// SeparateMetrics: /metrics is not on this handler but on
+	// MetricsHandler, served on its own listener (BOOKSTORE_METRICS_ADDR)
+	// that no proxy routes to.
+	SeparateMetrics bool
 }
 
 // Deps are what the server serves.
@@ -66,6 +73,8 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	draining atomic.Bool
+	// separateMetrics: /metrics is served by MetricsHandler only.
+	separateMetrics bool
 }
 
 // New builds the server and its routes.
@@ -76,7 +85,7 @@ func New(opt Options, d Deps) *Server {
 	if d.ErrorPage == nil {
 		d.ErrorPage = pages.ErrorPage
 	}
-	s := &Server{deps: d, log: d.Logger, metrics: newMetrics(d.DB)}
+	s := &Server{deps: d, log: d.Logger, metrics: newMetrics(d.DB), separateMetrics: opt.SeparateMetrics}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Logger.SetOutput(discard{}) // everything worth saying goes through slog
@@ -88,9 +97,9 @@ func New(opt Options, d Deps) *Server {
 	s.echo = e
 
 	// Pre middleware runs before routing, so it also sees unknown paths.
-	e.Pre(requestID, s.observe, s.recoverPanics, securityHeaders)
+	e.Pre(requestID, s.observe, s.recoverPanics, securityHeaders(opt.HSTS))
 	// The rest runs after routing: it knows the matched route.
-	e.Use(bodyLimit, checkInput, s.authenticate, newCSRFGuard(opt.CSRFKey, d.Auth).check, sendRetryAfter)
+	e.Use(bodyLimit, checkInput, s.authenticate, newCSRFGuard(opt.CSRFKey, d.Auth).check)
 
 	s.routeOps(e)
 	s.routeCovers(e)
@@ -101,6 +110,14 @@ func New(opt Options, d Deps) *Server {
 
 // Handler is the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
+
+// MetricsHandler serves /metrics (Prometheus) and nothing else, for the
+// metrics listener.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler)
+	return mux
+}
 
 // SetDraining makes /readyz answer 503 from now on, so load balancers stop
 // sending new requests before the process stops listening.

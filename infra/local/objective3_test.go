@@ -103,6 +103,9 @@ func TestObjective3ServicesBehindTheGateway(t *testing.T) {
 	t.Run("browser journey through the gateway", func(t *testing.T) {
 		e2e.Journey(t, topo.GatewayURL)
 	})
+	t.Run("through the TLS front: one HSTS header, no /metrics", func(t *testing.T) {
+		testFrontHeaders(t, apiClient{http: topo.Client(), base: topo.URL})
+	})
 	// Last: its login rate-limit check locks this client's address out of
 	// logging in for a while.
 	t.Run("the monolith's API suite through the gateway", func(t *testing.T) {
@@ -135,7 +138,7 @@ func TestObjective3ServicesBehindTheGateway(t *testing.T) {
 // schema_migrations): the service map of issue 5.
 var ownedTables = map[string][]string{
 	"auth":     {"login_failures", "revoked_sessions", "sessions", "users"},
-	"catalog":  {"books", "stock_reservations"},
+	"catalog":  {"books", "stock_reservations", "usage_quotas"},
 	"purchase": {"deliveries", "delivery_providers", "payments", "purchases"},
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"strings"
 	"text/template"
 	"time"
 )
@@ -103,6 +104,8 @@ var balancerTemplate string
 var balancerTmpl = template.Must(template.New("balancer").Funcs(template.FuncMap{
 	"ms":      func(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) },
 	"seconds": func(d time.Duration) string { return fmt.Sprintf("%ds", int64(d/time.Second)) },
+	// ident: a balancer's name as part of an NGINX variable (no hyphens).
+	"ident": func(name string) string { return strings.ReplaceAll(name, "-", "_") },
 }).Parse(balancerTemplate))
 
 // RenderBalancer renders the balancer's upstream and server blocks.

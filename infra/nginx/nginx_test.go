@@ -88,7 +88,7 @@ func TestTLSHeadersAndLimits(t *testing.T) {
 	httpLevel := strings.Split(conf, "\nserver {")[0]
 	for _, want := range []string{
 		"ssl_protocols TLSv1.2 TLSv1.3;",
-		"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+		"proxy_set_header X-Forwarded-For $remote_addr;", // overwritten: a client's own entries never pass
 		"proxy_set_header X-Forwarded-Proto $scheme;",
 		"proxy_set_header Host $host;",
 		"client_max_body_size 10m;",

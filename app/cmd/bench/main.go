@@ -65,6 +65,7 @@ func run() error {
 		"BOOKSTORE_DB_DSN=sqlite:"+filepath.Join(dir, "bench.db"),
 		"BOOKSTORE_UPLOADS_DIR="+filepath.Join(dir, "uploads"),
 		"BOOKSTORE_SEED_DEMO=false",
+		"BOOKSTORE_MAX_BOOKS_PER_HOUR=0", // one seller lists every book of the run
 		"BOOKSTORE_ADMIN_EMAIL=admin@bench.local",
 		"BOOKSTORE_ADMIN_PASSWORD=bench-admin-password",
 		"BOOKSTORE_LOG_LEVEL=error",

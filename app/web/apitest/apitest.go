@@ -114,6 +114,7 @@ func Run(t *testing.T, baseURL, adminEmail, adminPassword string) {
 	t.Run("BookCreate", s.testBookCreate)
 	t.Run("BookUpdateDelete", s.testBookUpdateDelete)
 	t.Run("Cover", s.testCover)
+	t.Run("CoverReencoded", s.testCoverReencoded)
 	t.Run("Purchase", s.testPurchase)
 	t.Run("PurchaseIdempotencyKey", s.testPurchaseIdempotencyKey)
 	t.Run("PurchasePrivacy", s.testPurchasePrivacy)

@@ -77,7 +77,7 @@ func (h handlers) logout(c echo.Context) error {
 // was refused, under the status the domain error maps to.
 func renderFormError(c echo.Context, name, title string, data any, err error) error {
 	status := webctx.Status(err)
-	webctx.SetRetryAfter(c, err)
+	webctx.SetRetryAfter(c, status, err)
 	if status >= 500 || status == http.StatusForbidden || status == http.StatusNotFound {
 		return fail(c, err)
 	}

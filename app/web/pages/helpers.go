@@ -1,6 +1,8 @@
 package pages
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -62,10 +64,14 @@ func fail(c echo.Context, err error) error {
 	if status == http.StatusUnauthorized {
 		return toLogin(c)
 	}
+	if status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) {
+		return err // the client left: the server's error handler counts a 499
+	}
 	if status >= 500 {
 		slog.ErrorContext(c.Request().Context(), "page failed", "err", err, "method", c.Request().Method,
 			"path", c.Request().URL.Path, "request_id", webctx.RequestID(c))
 	}
+	webctx.SetRetryAfter(c, status, err)
 	return ErrorPage(c, status, bookstore.ErrorMessage(err))
 }
 

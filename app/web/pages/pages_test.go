@@ -517,6 +517,10 @@ func TestCoverUpload(t *testing.T) {
 	wantRedirect(t, rec, "/books/1")
 	wantFlash(t, rec, "success", "Cover updated")
 	wantBody(t, s.get("/books/1", nil), http.StatusOK, `<img class="cover" src="/covers/cover-1.png"`)
+	// Lists load the 400 px thumbnail, the full cover only for screens that need it.
+	for _, list := range []string{"/", "/books"} {
+		wantBody(t, s.get(list, nil), http.StatusOK, `<img class="cover" src="/covers/cover-1-thumb.png" srcset="/covers/cover-1-thumb.png 400w, /covers/cover-1.png 1200w" sizes=`)
+	}
 }
 
 func TestBuyPayDeliver(t *testing.T) {

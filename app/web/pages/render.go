@@ -21,6 +21,7 @@ import (
 
 	"github.com/tet-bookstore/bookstore/app/auth"
 	"github.com/tet-bookstore/bookstore/app/catalog"
+	"github.com/tet-bookstore/bookstore/app/uploads"
 	"github.com/tet-bookstore/bookstore/app/web/webctx"
 )
 
@@ -55,6 +56,7 @@ var funcs = template.FuncMap{
 	"money":    FormatPrice,
 	"asset":    assetURL,
 	"mod":      func(a int64, b int64) int64 { return a % b },
+	"thumb":    uploads.ThumbURL,
 	"status":   statusLabel,
 	"title":    titleCase,
 	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },

@@ -4,7 +4,10 @@
 package webctx
 
 import (
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,6 +91,8 @@ func Status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case bookstore.EUNSUPPORTED:
 		return http.StatusUnsupportedMediaType
+	case bookstore.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
 	case bookstore.ETOOMANY:
 		return http.StatusTooManyRequests
 	case bookstore.EUNAVAILABLE:
@@ -95,4 +100,28 @@ func Status(err error) int {
 	default:
 		return http.StatusInternalServerError
 	}
+}
+
+// defaultRetryAfter is what a 503 (a database or service down) tells
+// clients to wait: long enough for a restart or failover to be noticed.
+const defaultRetryAfter = 5 * time.Second
+
+// SetRetryAfter says when to try again on a 503 or 429: the wait the domain
+// attached (bookstore.WithRetryAfter, a quota's window), else 5 s for a 503.
+func SetRetryAfter(c echo.Context, status int, err error) {
+	if status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
+		return
+	}
+	h := c.Response().Header()
+	if h.Get("Retry-After") != "" {
+		return
+	}
+	wait, ok := bookstore.RetryAfter(err)
+	if !ok {
+		if status != http.StatusServiceUnavailable {
+			return
+		}
+		wait = defaultRetryAfter
+	}
+	h.Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 }
