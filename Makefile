@@ -27,8 +27,8 @@ lint: ## gofmt + go vet
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-bench: build ## catalog page throughput, latency and peak RSS from a second process
-	$(GO) run ./app/cmd/bench --binary ./$(BIN)
+bench: build ## catalog, book page and buy + pay on SQLite and MySQL: ops/s, p50/p99, RSS, CPU-ms per op (BENCH_FLAGS, e.g. --json FILE)
+	$(GO) run ./app/cmd/bench --binary ./$(BIN) $(BENCH_FLAGS)
 
 plan: ## offline plan of objective $(OBJECTIVE) as JSON, no cloud credentials needed
 	@$(GO) build -o bin/plan ./infra/cmd/plan && ./bin/plan --objective $(OBJECTIVE)
