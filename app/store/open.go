@@ -150,6 +150,12 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 	// RowsAffected must count matched rows, not changed ones: an update that
 	// writes the values a row already has still found it.
 	cfg.ClientFoundRows = true
+	// Arguments are escaped into the statement by the driver instead of a
+	// prepare, execute and close per query: one round trip instead of three.
+	// Safe with the utf8mb4 collation set above: the driver refuses this
+	// setting with the multi-byte charsets where escaping is ambiguous (big5,
+	// gbk, sjis…) and follows the server's NO_BACKSLASH_ESCAPES.
+	cfg.InterpolateParams = true
 	var caFile string
 	for k, vs := range u.Query() {
 		switch k {
