@@ -51,25 +51,40 @@ func TestCPUMSOfThisProcess(t *testing.T) {
 	}
 }
 
-func TestFindProcessIn(t *testing.T) {
+func TestListenerPIDIn(t *testing.T) {
 	proc := t.TempDir()
-	write := func(pid, comm string) {
+	mk := func(rel, content string) {
 		t.Helper()
-		if err := os.MkdirAll(filepath.Join(proc, pid), 0o755); err != nil {
+		p := filepath.Join(proc, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(proc, pid, "comm"), []byte(comm+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write("10", "bash")
-	write("3816", "mariadbd")
-	if got := findProcessIn(proc, "mariadbd", "mysqld"); got != 3816 {
-		t.Fatalf("found %d, want 3816", got)
+	link := func(pid, fd, target string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(proc, pid, "fd"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(proc, pid, "fd", fd)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	write("99", "mysqld")
-	if got := findProcessIn(proc, "mariadbd", "mysqld"); got != 0 {
-		t.Fatalf("two database servers: found %d, want 0 (ambiguous)", got)
+	header := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	mk("net/tcp", header+
+		"   0: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0\n"+ // 3306 listening
+		"   1: 0100007F:0CEA 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 222 1 0 100 0 0 10 0\n"+ // 3306 established
+		"   2: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 333 1 0 100 0 0 10 0\n") // 8080
+	link("869", "3", "socket:[333]")  // another server, on 8080
+	link("900", "7", "socket:[222]")  // a client of 3306
+	link("3816", "9", "socket:[111]") // the database
+	if got := listenerPIDIn(proc, 3306); got != 3816 {
+		t.Fatalf("listener of 3306 = %d, want 3816", got)
+	}
+	if got := listenerPIDIn(proc, 3307); got != 0 {
+		t.Fatalf("nobody listens on 3307, found %d", got)
 	}
 }
 
@@ -146,7 +161,10 @@ func TestMySQLBenchDBRejectsBadDSN(t *testing.T) {
 			t.Errorf("mysqlBenchDB(%q) accepted it", dsn)
 		}
 	}
-	if !isLoopback("mysql://root:@127.0.0.1:3306/") || isLoopback("mysql://u:p@db.example.com:3306/") {
-		t.Error("isLoopback is wrong")
+	for dsn, want := range map[string]int{"mysql://root:@127.0.0.1:3307/": 3307, "mysql://root:@localhost/": 3306,
+		"mysql://u:p@db.example.com:3306/": 0, "mysql://u:p@[::1]:3306/": 3306} {
+		if got := loopbackPort(dsn); got != want {
+			t.Errorf("loopbackPort(%q) = %d, want %d", dsn, got, want)
+		}
 	}
 }

@@ -144,10 +144,10 @@ func runDB(o options, db string) ([]Row, error) {
 		}
 		defer drop()
 		dsn = appDSN
-		if isLoopback(o.mysqlDS) {
-			if dbPID = findProcess("mariadbd", "mysqld"); dbPID == 0 {
+		if port := loopbackPort(o.mysqlDS); port > 0 {
+			if dbPID = listenerPID(port); dbPID == 0 {
 				dbPID = -1
-				fmt.Println("mysql: no single mariadbd/mysqld process found: database CPU not measured")
+				fmt.Printf("mysql: no process of ours to read listens on port %d: database CPU not measured\n", port)
 			}
 		}
 	default:

@@ -65,34 +65,47 @@ func resetPeakRSS(pid int) {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 }
 
-// findProcess returns the pid of the one running process whose command
-// name is one of names (e.g. mariadbd, mysqld), or 0 if there is none or
-// several.
-func findProcess(names ...string) int {
-	return findProcessIn("/proc", names...)
+// listenerPID returns the pid of the process listening on the TCP port of
+// this machine, or 0 if none is found: the database server of a loopback
+// DSN, even while other helpers run private mariadbd processes.
+func listenerPID(port int) int {
+	return listenerPIDIn("/proc", port)
 }
 
-func findProcessIn(proc string, names ...string) int {
+func listenerPIDIn(proc string, port int) int {
+	inodes := map[string]bool{}
+	for _, f := range []string{"net/tcp", "net/tcp6"} {
+		b, err := os.ReadFile(filepath.Join(proc, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st ... inode (field 10)
+			fs := strings.Fields(line)
+			if len(fs) < 10 || fs[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, ok := strings.Cut(fs[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); ok && err == nil && int(p) == port {
+				inodes["socket:["+fs[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return 0
+	}
 	dirs, _ := filepath.Glob(filepath.Join(proc, "[0-9]*"))
-	found := 0
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(filepath.Base(d))
 		if err != nil {
 			continue
 		}
-		comm, err := os.ReadFile(filepath.Join(d, "comm"))
-		if err != nil {
-			continue
-		}
-		name := strings.TrimSpace(string(comm))
-		for _, n := range names {
-			if name == n {
-				if found != 0 {
-					return 0 // ambiguous: several database servers
-				}
-				found = pid
+		fds, _ := os.ReadDir(filepath.Join(d, "fd"))
+		for _, fd := range fds {
+			if target, err := os.Readlink(filepath.Join(d, "fd", fd.Name())); err == nil && inodes[target] {
+				return pid
 			}
 		}
 	}
-	return found
+	return 0
 }

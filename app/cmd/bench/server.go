@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -216,14 +217,20 @@ func mysqlBenchDB(dsn string) (appDSN string, drop func(), err error) {
 	return app.String(), drop, nil
 }
 
-// isLoopback reports whether the DSN's database runs on this machine, where
-// its server process's CPU time can be read.
-func isLoopback(dsn string) bool {
+// loopbackPort is the DSN's port if its database runs on this machine,
+// where its server process's CPU time can be read, and 0 otherwise.
+func loopbackPort(dsn string) int {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return false
+		return 0
 	}
 	h := u.Hostname()
-	ip := net.ParseIP(h)
-	return h == "localhost" || (ip != nil && ip.IsLoopback())
+	if ip := net.ParseIP(h); h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return 0
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return 3306
+	}
+	return port
 }
