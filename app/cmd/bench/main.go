@@ -110,7 +110,8 @@ func run(args []string) error {
 	fmt.Println()
 	printTable(os.Stdout, rep.Rows)
 	fmt.Println("CPU is user+system time from /proc/PID/stat over the run divided by operations; the database's includes")
-	fmt.Println("every other client of that server meanwhile (DB idle ms/s: its CPU rate with the app idle, just before).")
+	fmt.Println("every other client of that server meanwhile (DB idle ms/s: its CPU rate with the app idle, just before;")
+	fmt.Println("DB net: DB CPU less that idle rate over the run, an estimate for this app alone).")
 	if o.jsonPath != "" {
 		if err := writeReport(o.jsonPath, rep); err != nil {
 			return err
@@ -184,7 +185,7 @@ func runDB(o options, db string) ([]Row, error) {
 
 // measure loads one target and reads both processes' CPU time around it.
 func measure(client *http.Client, do op, o options, appPID, dbPID int) (Row, error) {
-	row := Row{DBCPUMS: -1, DBIdleMSPerSec: -1}
+	row := Row{DBCPUMS: -1, DBIdleMSPerSec: -1, DBNetCPUMS: -1}
 	var dbIdle0, db0, db1 float64
 	var err error
 	if dbPID > 0 {
@@ -229,6 +230,7 @@ func measure(client *http.Client, do op, o options, appPID, dbPID int) (Row, err
 	row.AppCPUMS = (app1 - app0) / n
 	if dbPID > 0 {
 		row.DBCPUMS = (db1 - db0) / n
+		row.DBNetCPUMS = max(0, db1-db0-row.DBIdleMSPerSec*r.elapsed.Seconds()) / n
 	}
 	if r.errors > 0 {
 		fmt.Fprintln(os.Stderr, "bench:", errSummary(r))

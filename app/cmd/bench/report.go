@@ -27,6 +27,9 @@ type Row struct {
 	AppCPUMS       float64 `json:"app_cpu_ms"`
 	DBCPUMS        float64 `json:"db_cpu_ms"`
 	DBIdleMSPerSec float64 `json:"db_idle_cpu_ms_per_s"`
+	// DBNetCPUMS is DBCPUMS less the idle rate over the run's length (at
+	// least 0): an estimate of the database's CPU for this app alone.
+	DBNetCPUMS float64 `json:"db_net_cpu_ms"`
 }
 
 // TotalCPUMS is the app's and the database's CPU per operation.
@@ -46,10 +49,11 @@ type Report struct {
 
 func printTable(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "db\ttarget\tops/s\tp50 ms\tp99 ms\tRSS MB\tapp CPU ms/op\tDB CPU ms/op\ttotal CPU ms/op\tDB idle ms/s\tops\terrors\t")
+	fmt.Fprintln(tw, "db\ttarget\tops/s\tp50 ms\tp99 ms\tRSS MB\tapp CPU ms/op\tDB CPU ms/op\ttotal CPU ms/op\tDB idle ms/s\tDB net ms/op\tops\terrors\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.1f\t%.3f\t%s\t%.3f\t%s\t%d\t%d\t\n", r.DB, r.Target, r.OpsPerSec,
-			r.P50MS, r.P99MS, r.PeakRSSMB, r.AppCPUMS, orDash(r.DBCPUMS, "%.3f"), r.TotalCPUMS(), orDash(r.DBIdleMSPerSec, "%.0f"), r.Ops, r.Errors)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.1f\t%.3f\t%s\t%.3f\t%s\t%s\t%d\t%d\t\n", r.DB, r.Target, r.OpsPerSec,
+			r.P50MS, r.P99MS, r.PeakRSSMB, r.AppCPUMS, orDash(r.DBCPUMS, "%.3f"), r.TotalCPUMS(), orDash(r.DBIdleMSPerSec, "%.0f"),
+			orDash(r.DBNetCPUMS, "%.3f"), r.Ops, r.Errors)
 	}
 	tw.Flush()
 }
