@@ -47,10 +47,10 @@ func (s *CatalogStore) ListBooks(ctx context.Context, q catalog.Query) ([]catalo
 		perPage = catalog.DefaultPerPage
 	}
 	q.Page, q.PerPage = page, perPage
-	if s.db.local == nil {
+	cache := s.db.pages
+	if cache == nil {
 		return s.listBooks(ctx, q)
 	}
-	cache := &s.db.local.books
 	if items, total, ok := cache.get(q); ok {
 		return items, total, nil
 	}
@@ -62,10 +62,11 @@ func (s *CatalogStore) ListBooks(ctx context.Context, q catalog.Query) ([]catalo
 	return items, total, err
 }
 
-// changed is deferred by every write to books: cached pages are stale.
+// changed is deferred by every write to books: this process's cached pages
+// are stale.
 func (s *CatalogStore) changed() {
-	if s.db.local != nil {
-		s.db.local.books.invalidate()
+	if s.db.pages != nil {
+		s.db.pages.invalidate()
 	}
 }
 

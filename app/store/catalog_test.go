@@ -336,3 +336,40 @@ func (s suite) testTextRoundTrips(t *testing.T) {
 		t.Fatalf("missing book: %v", err)
 	}
 }
+
+// testEveryInstanceSeesStockWithinASecond: two instances on one database
+// (on MySQL, two processes' pools). A write through one shows on the other's
+// catalog page within a second, and on its own at once.
+func (s suite) testEveryInstanceSeesStockWithinASecond(t *testing.T) {
+	ctx := ctxT(t)
+	dsn := s.dsn(t)
+	a := open(t, dsn)
+	must(t, a.Migrate(ctx, store.Modules()...))
+	b := open(t, dsn)
+	stA, stB := store.NewCatalogStore(a), store.NewCatalogStore(b)
+	book := createBook(t, stA, "Dune", "Frank Herbert", 1999, 5, 1)
+	stock := func(st catalog.Store) int {
+		t.Helper()
+		items, _, err := st.ListBooks(ctx, catalog.Query{Page: 1, PerPage: 10})
+		must(t, err)
+		if len(items) != 1 {
+			t.Fatalf("%d books listed", len(items))
+		}
+		return items[0].Stock
+	}
+	if got := stock(stB); got != 5 { // B now has the page in its cache
+		t.Fatalf("B lists stock %d, want 5", got)
+	}
+	_, err := stA.ReserveStock(ctx, "buy-1", book.ID, 2)
+	must(t, err)
+	if got := stock(stA); got != 3 {
+		t.Fatalf("A lists stock %d right after its own write, want 3", got)
+	}
+	start := time.Now()
+	for stock(stB) != 3 {
+		if time.Since(start) > time.Second {
+			t.Fatalf("B still lists the old stock after %s", time.Since(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

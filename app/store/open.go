@@ -101,6 +101,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		db.local = sqliteFile(where)
 	}
+	db.pages = &db.local.books
 	if err := pingWithTimeout(ctx, db); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, oneLine(err))
@@ -238,7 +239,7 @@ func openMySQL(ctx context.Context, dsn string) (*DB, error) {
 	sqlDB.SetMaxIdleConns(10)
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{gorm: g, sql: sqlDB, dialect: DialectMySQL, where: cfg.DBName}
+	db := &DB{gorm: g, sql: sqlDB, dialect: DialectMySQL, where: cfg.DBName, pages: &bookListCache{ttl: mysqlBookCacheTTL}}
 	if err := pingWithTimeout(ctx, db); err != nil {
 		sqlDB.Close()
 		return nil, fail(err)

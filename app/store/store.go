@@ -33,6 +33,9 @@ type DB struct {
 	// local is what this process shares about a SQLite database; nil on
 	// MySQL, where other instances write too.
 	local *sqliteLocal
+	// pages caches catalog pages: local.books on SQLite, this handle's own
+	// short-lived cache on MySQL (cache.go).
+	pages *bookListCache
 }
 
 // sqliteLocal is shared by every *DB this process opens on one SQLite file.

@@ -48,6 +48,7 @@ func TestStore(t *testing.T) {
 			t.Run("ListBooks", s.testListBooks)
 			t.Run("ListBooksSeesEveryWrite", s.testListBooksSeesEveryWrite)
 			t.Run("TextRoundTrips", s.testTextRoundTrips)
+			t.Run("EveryInstanceSeesStockWithinASecond", s.testEveryInstanceSeesStockWithinASecond)
 			t.Run("ReserveStock", s.testReserveStock)
 			t.Run("ReserveStockSameKeyConcurrently", s.testReserveSameKeyConcurrently)
 			t.Run("ReleaseStock", s.testReleaseStock)
