@@ -41,8 +41,8 @@ fuzz: ## every Fuzz target of the module (found by go test -list), FUZZTIME each
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
 	done
 
-bench: build ## catalog page throughput, latency and peak RSS from a second process
-	$(GO) run ./app/cmd/bench --binary ./$(BIN)
+bench: build ## catalog, book page and buy + pay on SQLite and MySQL: ops/s, p50/p99, RSS, CPU-ms per op (BENCH_FLAGS, e.g. --json FILE)
+	$(GO) run ./app/cmd/bench --binary ./$(BIN) $(BENCH_FLAGS)
 
 plan: ## offline plan of objective $(OBJECTIVE) as JSON, no cloud credentials needed
 	@$(GO) build -o bin/plan ./infra/cmd/plan && ./bin/plan --objective $(OBJECTIVE)

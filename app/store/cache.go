@@ -16,12 +16,20 @@ import (
 // from memory only if no write happened since it was read. The TTL bounds
 // staleness should another process ever write the file (an operator's
 // sqlite3 shell, say).
+//
+// On MySQL other instances write too, and this process cannot see their
+// writes: there pages are kept only mysqlBookCacheTTL, so every instance
+// shows the database's stock within a second, while a busy catalog costs
+// the database a few queries a second instead of one per visitor. This
+// process's own writes still show at once.
 const (
-	bookCacheTTL     = 2 * time.Second
-	bookCacheEntries = 128
+	bookCacheTTL      = 2 * time.Second
+	mysqlBookCacheTTL = 500 * time.Millisecond
+	bookCacheEntries  = 128
 )
 
 type bookListCache struct {
+	ttl     time.Duration // 0 means bookCacheTTL
 	gen     atomic.Uint64
 	mu      sync.Mutex
 	entries map[catalog.Query]cachedPage
@@ -50,7 +58,11 @@ func (c *bookListCache) get(q catalog.Query) ([]catalog.Book, int64, bool) {
 	c.mu.Lock()
 	e, ok := c.entries[cacheKey(q)]
 	c.mu.Unlock()
-	if !ok || e.gen != c.gen.Load() || time.Since(e.at) > bookCacheTTL {
+	ttl := c.ttl
+	if ttl == 0 {
+		ttl = bookCacheTTL
+	}
+	if !ok || e.gen != c.gen.Load() || time.Since(e.at) > ttl {
 		return nil, 0, false
 	}
 	// A copy: callers may change the books they get.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -45,10 +47,10 @@ func (s *CatalogStore) ListBooks(ctx context.Context, q catalog.Query) ([]catalo
 		perPage = catalog.DefaultPerPage
 	}
 	q.Page, q.PerPage = page, perPage
-	if s.db.local == nil {
+	cache := s.db.pages
+	if cache == nil {
 		return s.listBooks(ctx, q)
 	}
-	cache := &s.db.local.books
 	if items, total, ok := cache.get(q); ok {
 		return items, total, nil
 	}
@@ -60,10 +62,11 @@ func (s *CatalogStore) ListBooks(ctx context.Context, q catalog.Query) ([]catalo
 	return items, total, err
 }
 
-// changed is deferred by every write to books: cached pages are stale.
+// changed is deferred by every write to books: this process's cached pages
+// are stale.
 func (s *CatalogStore) changed() {
-	if s.db.local != nil {
-		s.db.local.books.invalidate()
+	if s.db.pages != nil {
+		s.db.pages.invalidate()
 	}
 }
 
@@ -84,28 +87,24 @@ func (s *CatalogStore) listBooks(ctx context.Context, q catalog.Query) ([]catalo
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
-	var total int64
-	if err := s.db.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM books"+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count books: %w", err)
-	}
-	if total == 0 || int64(page-1) >= math.MaxInt32/int64(perPage) {
-		return []catalog.Book{}, total, nil
+	if int64(page-1) >= math.MaxInt32/int64(perPage) {
+		return s.countOnly(ctx, where, args)
 	}
 	offset := (page - 1) * perPage
-	if int64(offset) >= total {
-		return []catalog.Book{}, total, nil
-	}
-	rows, err := s.db.sql.QueryContext(ctx, "SELECT "+bookColumns+" FROM books"+where+" ORDER BY id DESC LIMIT ? OFFSET ?",
-		append(args, perPage, offset)...)
+	// One round trip: the page and, in an uncorrelated subquery the
+	// database evaluates once, how many match in all.
+	rows, err := s.db.sql.QueryContext(ctx, "SELECT "+bookColumns+", (SELECT COUNT(*) FROM books"+where+") FROM books"+where+
+		" ORDER BY id DESC LIMIT ? OFFSET ?", append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), perPage, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("select books: %w", err)
 	}
 	defer rows.Close()
-	books := make([]catalog.Book, 0, min(int64(perPage), total-int64(offset)))
+	books := make([]catalog.Book, 0, perPage)
+	var total int64
 	for rows.Next() {
 		var r bookRow
 		if err := rows.Scan(&r.ID, &r.Title, &r.Author, &r.Description, &r.PriceCents, &r.Stock, &r.SellerID,
-			&r.CoverURL, &r.CreatedAt, &r.UpdatedAt); err != nil {
+			&r.CoverURL, &r.CreatedAt, &r.UpdatedAt, &total); err != nil {
 			return nil, 0, fmt.Errorf("scan book: %w", err)
 		}
 		books = append(books, r.domain())
@@ -113,19 +112,36 @@ func (s *CatalogStore) listBooks(ctx context.Context, q catalog.Query) ([]catalo
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("select books: %w", err)
 	}
+	if len(books) == 0 && page > 1 {
+		// Past the last page: no row carried the total.
+		return s.countOnly(ctx, where, args)
+	}
 	return books, total, nil
 }
 
-// GetBook returns one book.
-func (s *CatalogStore) GetBook(ctx context.Context, id int64) (catalog.Book, error) {
-	var rows []bookRow
-	if err := s.db.conn(ctx).Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
-		return catalog.Book{}, fmt.Errorf("select book %d: %w", id, err)
+// countOnly answers a page past the end of the results: no books, and how
+// many match in all.
+func (s *CatalogStore) countOnly(ctx context.Context, where string, args []any) ([]catalog.Book, int64, error) {
+	var total int64
+	if err := s.db.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM books"+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count books: %w", err)
 	}
-	if len(rows) == 0 {
+	return []catalog.Book{}, total, nil
+}
+
+// GetBook returns one book.
+// Every book page reads it, so like listBooks it skips GORM and scans by hand.
+func (s *CatalogStore) GetBook(ctx context.Context, id int64) (catalog.Book, error) {
+	var r bookRow
+	err := s.db.sql.QueryRowContext(ctx, "SELECT "+bookColumns+" FROM books WHERE id = ?", id).
+		Scan(&r.ID, &r.Title, &r.Author, &r.Description, &r.PriceCents, &r.Stock, &r.SellerID, &r.CoverURL, &r.CreatedAt, &r.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Book{}, bookNotFound(id)
 	}
-	return rows[0].domain(), nil
+	if err != nil {
+		return catalog.Book{}, fmt.Errorf("select book %d: %w", id, err)
+	}
+	return r.domain(), nil
 }
 
 // CreateBook inserts b and sets its ID.

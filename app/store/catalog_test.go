@@ -311,3 +311,65 @@ func TestEditAfterPurchaseKeepsSoldStock(t *testing.T) {
 		t.Fatalf("after the edit: stock %d (returned %d), title %q; want 4: the 2 sold stay sold", got.Stock, stale.Stock, got.Title)
 	}
 }
+
+// testTextRoundTrips: quotes, backslashes and any Unicode are stored and
+// searched as written (on MySQL the driver escapes arguments into the
+// statement, interpolateParams, instead of preparing it).
+func (s suite) testTextRoundTrips(t *testing.T) {
+	ctx := ctxT(t)
+	st := store.NewCatalogStore(s.fresh(t))
+	title, author := `Rock 'n' Roll \ "Quotes" \' -- ; ünïcödé 📚`, `O'Brien \\ \x27`
+	b := createBook(t, st, title, author, 1234, 2, 1)
+	got, err := st.GetBook(ctx, b.ID)
+	must(t, err)
+	if got.Title != title || got.Author != author {
+		t.Fatalf("read back %q by %q", got.Title, got.Author)
+	}
+	for _, q := range []string{`'n' roll \ "`, `o'brien \\`, "ÜNÏCÖDÉ 📚", `\'`} {
+		items, total, err := st.ListBooks(ctx, catalog.Query{Q: q, Page: 1, PerPage: 10})
+		must(t, err)
+		if total != 1 || len(items) != 1 || items[0].Title != title {
+			t.Errorf("search %q = %d items (total %d)", q, len(items), total)
+		}
+	}
+	if _, err := st.GetBook(ctx, b.ID+1); bookstore.ErrorCode(err) != bookstore.ENOTFOUND {
+		t.Fatalf("missing book: %v", err)
+	}
+}
+
+// testEveryInstanceSeesStockWithinASecond: two instances on one database
+// (on MySQL, two processes' pools). A write through one shows on the other's
+// catalog page within a second, and on its own at once.
+func (s suite) testEveryInstanceSeesStockWithinASecond(t *testing.T) {
+	ctx := ctxT(t)
+	dsn := s.dsn(t)
+	a := open(t, dsn)
+	must(t, a.Migrate(ctx, store.Modules()...))
+	b := open(t, dsn)
+	stA, stB := store.NewCatalogStore(a), store.NewCatalogStore(b)
+	book := createBook(t, stA, "Dune", "Frank Herbert", 1999, 5, 1)
+	stock := func(st catalog.Store) int {
+		t.Helper()
+		items, _, err := st.ListBooks(ctx, catalog.Query{Page: 1, PerPage: 10})
+		must(t, err)
+		if len(items) != 1 {
+			t.Fatalf("%d books listed", len(items))
+		}
+		return items[0].Stock
+	}
+	if got := stock(stB); got != 5 { // B now has the page in its cache
+		t.Fatalf("B lists stock %d, want 5", got)
+	}
+	_, err := stA.ReserveStock(ctx, "buy-1", book.ID, 2)
+	must(t, err)
+	if got := stock(stA); got != 3 {
+		t.Fatalf("A lists stock %d right after its own write, want 3", got)
+	}
+	start := time.Now()
+	for stock(stB) != 3 {
+		if time.Since(start) > time.Second {
+			t.Fatalf("B still lists the old stock after %s", time.Since(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

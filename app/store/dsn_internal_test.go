@@ -31,6 +31,8 @@ func TestMySQLConfig(t *testing.T) {
 		t.Errorf("collation = %q", cfg.Collation)
 	case !cfg.ClientFoundRows:
 		t.Error("RowsAffected would count changed rows, not matched ones")
+	case !cfg.InterpolateParams:
+		t.Error("every query would cost a prepare, an execute and a close")
 	case cfg.TLSConfig != "true" || cfg.TLS == nil || cfg.TLS.ServerName != "db.example.com":
 		t.Errorf("tls = %q %+v", cfg.TLSConfig, cfg.TLS)
 	case cfg.Timeout == 0 || cfg.ReadTimeout == 0 || cfg.WriteTimeout == 0:

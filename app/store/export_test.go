@@ -3,7 +3,7 @@ package store
 // ForgetBookPages empties the catalog page cache, so benchmarks can measure
 // the database path.
 func ForgetBookPages(db *DB) {
-	if db.local != nil {
-		db.local.books.invalidate()
+	if db.pages != nil {
+		db.pages.invalidate()
 	}
 }

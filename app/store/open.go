@@ -105,6 +105,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		db.local = sqliteFile(where)
 	}
+	db.pages = &db.local.books
 	if err := pingWithTimeout(ctx, db); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, oneLine(err))
@@ -154,6 +155,12 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 	// RowsAffected must count matched rows, not changed ones: an update that
 	// writes the values a row already has still found it.
 	cfg.ClientFoundRows = true
+	// Arguments are escaped into the statement by the driver instead of a
+	// prepare, execute and close per query: one round trip instead of three.
+	// Safe with the utf8mb4 collation set above: the driver refuses this
+	// setting with the multi-byte charsets where escaping is ambiguous (big5,
+	// gbk, sjis…) and follows the server's NO_BACKSLASH_ESCAPES.
+	cfg.InterpolateParams = true
 	var caFile string
 	for k, vs := range u.Query() {
 		switch k {
@@ -240,7 +247,7 @@ func openMySQL(ctx context.Context, dsn string) (*DB, error) {
 		sqlDB.Close()
 		return nil, fail(err)
 	}
-	db := &DB{gorm: g, sql: sqlDB, dialect: DialectMySQL, where: cfg.DBName}
+	db := &DB{gorm: g, sql: sqlDB, dialect: DialectMySQL, where: cfg.DBName, pages: &bookListCache{ttl: mysqlBookCacheTTL}}
 	if err := pingWithTimeout(ctx, db); err != nil {
 		sqlDB.Close()
 		return nil, fail(err)

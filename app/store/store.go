@@ -37,6 +37,9 @@ type DB struct {
 	// their schema is still there.
 	migratedMu sync.Mutex
 	migrated   []Module
+	// pages caches catalog pages: local.books on SQLite, this handle's own
+	// short-lived cache on MySQL (cache.go).
+	pages *bookListCache
 }
 
 // sqliteLocal is shared by every *DB this process opens on one SQLite file.

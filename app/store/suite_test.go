@@ -47,6 +47,8 @@ func TestStore(t *testing.T) {
 			t.Run("Books", s.testBooks)
 			t.Run("ListBooks", s.testListBooks)
 			t.Run("ListBooksSeesEveryWrite", s.testListBooksSeesEveryWrite)
+			t.Run("TextRoundTrips", s.testTextRoundTrips)
+			t.Run("EveryInstanceSeesStockWithinASecond", s.testEveryInstanceSeesStockWithinASecond)
 			t.Run("ReserveStock", s.testReserveStock)
 			t.Run("ReserveStockSameKeyConcurrently", s.testReserveSameKeyConcurrently)
 			t.Run("ReleaseStock", s.testReleaseStock)

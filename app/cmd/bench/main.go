@@ -1,276 +1,267 @@
-// Command bench measures the catalog page the way a shopper loads it: it
-// starts the bookstore binary as its own process on a fresh SQLite file,
-// lists 200 books through the API, then loads /books?per_page=200 from this
-// process with concurrent keep-alive clients and prints requests/s, p50/p99
-// latency and the server's peak RSS against the targets.
+// Command bench measures the store the way it is deployed: it starts the
+// bookstore binary as its own process, on a fresh SQLite file and on a fresh
+// MySQL database, lists 200 books through the API and loads, from this
+// process with concurrent keep-alive clients on loopback, the catalog page
+// (HTML and JSON, 200 books), a book's page and buy + pay. For each it
+// prints operations/s, p50/p99 latency, the server's peak RSS and the CPU
+// milliseconds per operation of the app and of the database server (from
+// /proc), as one table and, with --json, as a file that `bench compare A B`
+// diffs.
+//
+//	bench [--binary bin/bookstore] [--db sqlite,mysql] [--json FILE]
+//	bench compare A.json B.json
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
-	"strconv"
+	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
 
-// Targets: ten times the Flask original (~260 req/s with 2 gunicorn workers
-// on 2 cores) and a small footprint.
-const (
-	targetRPS   = 2600
-	targetRSSMB = 50
-)
+// defaultMySQL is the local MariaDB; a fresh database is made on it per run.
+const defaultMySQL = "mysql://root:@127.0.0.1:3306/"
 
 func main() {
-	if err := run(); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "compare" {
+		err = runCompare(os.Args[2:])
+	} else {
+		err = run(os.Args[1:])
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	binary := flag.String("binary", "./bin/bookstore", "bookstore binary to benchmark")
-	books := flag.Int("books", 200, "books to list before measuring")
-	path := flag.String("path", "/books?per_page=200", "page to load")
-	duration := flag.Duration("duration", 10*time.Second, "how long to load the page")
-	workers := flag.Int("c", 32, "concurrent clients")
-	flag.Parse()
-
-	dir, err := os.MkdirTemp("", "bookstore-bench-")
+func runCompare(args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: bench compare A.json B.json")
+	}
+	a, err := readReport(args[0])
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	addr, err := freeAddr()
+	b, err := readReport(args[1])
 	if err != nil {
 		return err
 	}
-	base := "http://" + addr
-
-	cmd := exec.Command(*binary, "serve")
-	cmd.Env = append(os.Environ(),
-		"BOOKSTORE_ADDR="+addr,
-		"BOOKSTORE_DB_DSN=sqlite:"+filepath.Join(dir, "bench.db"),
-		"BOOKSTORE_UPLOADS_DIR="+filepath.Join(dir, "uploads"),
-		"BOOKSTORE_SEED_DEMO=false",
-		"BOOKSTORE_MAX_BOOKS_PER_HOUR=0", // one seller lists every book of the run
-		"BOOKSTORE_ADMIN_EMAIL=admin@bench.local",
-		"BOOKSTORE_ADMIN_PASSWORD=bench-admin-password",
-		"BOOKSTORE_LOG_LEVEL=error",
-		"BOOKSTORE_DRAIN_DELAY=0s",
-	)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", *binary, err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	}()
-	if err := waitReady(base, 30*time.Second); err != nil {
-		return err
-	}
-	if err := listBooks(base, *books); err != nil {
-		return err
-	}
-	fmt.Printf("server pid %d at %s with %d books; loading %s for %s with %d clients\n",
-		cmd.Process.Pid, base, *books, *path, *duration, *workers)
-	res, err := load(base+*path, *duration, *workers)
-	if err != nil {
-		return err
-	}
-	rssKB, err := peakRSSKB(cmd.Process.Pid)
-	if err != nil {
-		return err
-	}
-	rps := float64(res.count) / res.elapsed.Seconds()
-	fmt.Printf("requests:    %d in %s (%d errors)\n", res.count, res.elapsed.Round(time.Millisecond), res.errors)
-	fmt.Printf("throughput:  %.0f requests/s   (target ≥ %d: %s)\n", rps, targetRPS, verdict(rps >= targetRPS))
-	fmt.Printf("latency:     p50 %s   p99 %s\n", res.pct(50), res.pct(99))
-	fmt.Printf("peak RSS:    %.1f MB   (target < %d MB: %s)\n", float64(rssKB)/1024, targetRSSMB, verdict(rssKB < targetRSSMB*1024))
-	if res.errors > 0 {
-		return fmt.Errorf("%d requests failed", res.errors)
+	fmt.Printf("A: %s (%s, load %s)\nB: %s (%s, load %s)\n", args[0], a.Date, a.LoadAvg, args[1], b.Date, b.LoadAvg)
+	if compare(os.Stdout, a, b) == 0 {
+		return errors.New("the reports have no db and target in common")
 	}
 	return nil
 }
 
-func verdict(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "MISSED"
+type options struct {
+	binary            string
+	books, workers    int
+	maxOps            int
+	duration          time.Duration
+	dbs, targets      []string
+	jsonPath, mysqlDS string
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func waitReady(base string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("server at %s not ready after %s", base, limit)
-}
-
-// listBooks registers a seller and lists n books through the JSON API.
-func listBooks(base string, n int) error {
-	seller := map[string]string{"name": "Bench Seller", "email": "seller@bench.local", "password": "bench-seller-pw"}
-	if _, err := call(base, "", "/api/v1/auth/register", seller, http.StatusCreated); err != nil {
+func run(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var o options
+	var dbs, targets string
+	fs.StringVar(&o.binary, "binary", "./bin/bookstore", "bookstore binary to benchmark")
+	fs.IntVar(&o.books, "books", 200, "books to list before measuring (the catalog pages show up to 200)")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "longest time to load each target")
+	fs.IntVar(&o.maxOps, "max-ops", 50_000, "most operations per target")
+	fs.IntVar(&o.workers, "c", 16, "concurrent clients")
+	fs.StringVar(&dbs, "db", "sqlite,mysql", "databases, comma-separated: sqlite, mysql")
+	fs.StringVar(&targets, "targets", strings.Join(targetNames, ","), "targets, comma-separated")
+	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	body, err := call(base, "", "/api/v1/auth/login", seller, http.StatusOK)
-	if err != nil {
-		return err
-	}
-	var login struct{ Token string }
-	if err := json.Unmarshal(body, &login); err != nil || login.Token == "" {
-		return fmt.Errorf("login answered without a token: %s", body)
-	}
-	for i := range n {
-		book := map[string]any{
-			"title":       fmt.Sprintf("Benchmark Volume %03d", i+1),
-			"author":      []string{"Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"}[i%4],
-			"description": strings.Repeat("A well-kept second-hand copy. ", 4),
-			"price_cents": 500 + i*37,
-			"stock":       1 + i%9,
+	o.dbs, o.targets = strings.Split(dbs, ","), strings.Split(targets, ",")
+	for _, t := range o.targets {
+		if targetOps[t] == nil {
+			return fmt.Errorf("unknown target %q (known: %s)", t, strings.Join(targetNames, ", "))
 		}
-		if _, err := call(base, login.Token, "/api/v1/books", book, http.StatusCreated); err != nil {
+	}
+	o.mysqlDS = os.Getenv("BOOKSTORE_BENCH_MYSQL_DSN")
+	if o.mysqlDS == "" {
+		o.mysqlDS = defaultMySQL
+	}
+	host, _ := os.Hostname()
+	load, _ := os.ReadFile("/proc/loadavg")
+	rep := Report{Date: time.Now().UTC().Format(time.RFC3339), Host: host, CPUs: runtime.NumCPU(),
+		LoadAvg: strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "),
+		Binary:  o.binary, Books: o.books, Workers: o.workers}
+	fmt.Printf("%s on %s (%d CPUs, load %s): %d books, %d clients, each target up to %s or %d operations\n",
+		rep.Date, host, rep.CPUs, rep.LoadAvg, o.books, o.workers, o.duration, o.maxOps)
+	for _, db := range o.dbs {
+		rows, err := runDB(o, db)
+		if err != nil {
+			return fmt.Errorf("%s: %w", db, err)
+		}
+		rep.Rows = append(rep.Rows, rows...)
+	}
+	fmt.Println()
+	printTable(os.Stdout, rep.Rows)
+	fmt.Println("CPU is user+system time from /proc/PID/stat over the run divided by operations; the database's includes")
+	fmt.Println("every other client of that server meanwhile (DB idle ms/s: its CPU rate with the app idle, just before;")
+	fmt.Println("DB net: DB CPU less that idle rate over the run, an estimate for this app alone).")
+	if o.jsonPath != "" {
+		if err := writeReport(o.jsonPath, rep); err != nil {
 			return err
 		}
 	}
+	for _, r := range rep.Rows {
+		if r.Errors > 0 {
+			return fmt.Errorf("%s %s: %d operations failed", r.DB, r.Target, r.Errors)
+		}
+	}
 	return nil
 }
 
-func call(base, token, path string, body any, want int) ([]byte, error) {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
+// runDB starts one server on a fresh database of the given kind, seeds it
+// and measures every target on it, in order.
+func runDB(o options, db string) ([]Row, error) {
+	dir, err := os.MkdirTemp("", "bookstore-bench-")
 	if err != nil {
-		return nil, fmt.Errorf("POST %s: %w", path, err)
+		return nil, err
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		return nil, fmt.Errorf("POST %s: status %d, want %d: %s", path, resp.StatusCode, want, out)
-	}
-	return out, nil
-}
-
-type result struct {
-	count, errors int
-	elapsed       time.Duration
-	latencies     []time.Duration
-}
-
-func (r result) pct(p int) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	i := (len(r.latencies) - 1) * p / 100
-	return r.latencies[i].Round(10 * time.Microsecond)
-}
-
-func load(url string, d time.Duration, workers int) (result, error) {
-	tr := &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers, DisableCompression: true}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	var (
-		mu     sync.Mutex
-		res    result
-		wg     sync.WaitGroup
-		errOne error
-	)
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lat := make([]time.Duration, 0, 4096)
-			errs := 0
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				resp, err := client.Get(url)
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if err == nil && resp.StatusCode != http.StatusOK {
-						err = errors.New("status " + strconv.Itoa(resp.StatusCode))
-					}
-				}
-				if err != nil {
-					errs++
-					mu.Lock()
-					if errOne == nil {
-						errOne = err
-					}
-					mu.Unlock()
-					continue
-				}
-				lat = append(lat, time.Since(t0))
+	defer os.RemoveAll(dir)
+	var dsn string
+	dbPID := -1
+	switch db {
+	case "sqlite":
+		dsn = "sqlite:" + dir + "/bench.db"
+	case "mysql":
+		appDSN, drop, err := mysqlBenchDB(o.mysqlDS)
+		if err != nil {
+			return nil, err
+		}
+		defer drop()
+		dsn = appDSN
+		if port := loopbackPort(o.mysqlDS); port > 0 {
+			if dbPID = listenerPID(port); dbPID == 0 {
+				dbPID = -1
+				fmt.Printf("mysql: no process of ours to read listens on port %d: database CPU not measured\n", port)
 			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			res.count += len(lat)
-			res.errors += errs
-			mu.Unlock()
-		}()
+		}
+	default:
+		return nil, fmt.Errorf("unknown database %q (sqlite or mysql)", db)
 	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	slices.Sort(res.latencies)
-	if res.count == 0 && errOne != nil {
-		return res, fmt.Errorf("every request failed, first: %w", errOne)
+	srv, err := startServer(o.binary, dsn, dir)
+	if err != nil {
+		return nil, err
 	}
-	return res, nil
+	defer srv.stop()
+	fx, err := seed(srv.base, o.books)
+	if err != nil {
+		return nil, err
+	}
+	client := newClient(o.workers)
+	var rows []Row
+	for _, t := range o.targets {
+		do := targetOps[t](srv.base, fx)
+		// A short warm-up (connections, caches, JIT-free but page-cache warm).
+		if r := load(client, do, time.Second, o.workers, 200); r.errors > 0 {
+			return nil, fmt.Errorf("%s warm-up: %s", t, errSummary(r))
+		}
+		row, err := measure(client, do, o, srv.pid(), dbPID)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t, err)
+		}
+		row.DB, row.Target = db, t
+		fmt.Printf("%-6s %-13s %6.0f ops/s  app %.3f ms/op  db %s ms/op  %s\n", db, t, row.OpsPerSec, row.AppCPUMS,
+			orDash(row.DBCPUMS, "%.3f"), errSummary(result{errors: row.Errors}))
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
-// peakRSSKB reads the high-water mark of the server's resident memory.
-func peakRSSKB(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read server memory: %w", err)
+// measure loads one target and reads both processes' CPU time around it.
+func measure(client *http.Client, do op, o options, appPID, dbPID int) (Row, error) {
+	row := Row{DBCPUMS: -1, DBIdleMSPerSec: -1, DBNetCPUMS: -1}
+	var dbIdle0, db0, db1 float64
+	var err error
+	if dbPID > 0 {
+		if dbIdle0, err = cpuMS(dbPID); err != nil {
+			return row, err
+		}
+		time.Sleep(time.Second)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			return strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+	resetPeakRSS(appPID)
+	app0, err := cpuMS(appPID)
+	if err != nil {
+		return row, err
+	}
+	if dbPID > 0 {
+		if db0, err = cpuMS(dbPID); err != nil {
+			return row, err
+		}
+		row.DBIdleMSPerSec = db0 - dbIdle0
+	}
+	r := load(client, do, o.duration, o.workers, o.maxOps)
+	app1, err := cpuMS(appPID)
+	if err != nil {
+		return row, err
+	}
+	if dbPID > 0 {
+		if db1, err = cpuMS(dbPID); err != nil {
+			return row, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc status")
+	if r.count == 0 {
+		return row, fmt.Errorf("no operation succeeded: %s", errSummary(r))
+	}
+	rss, err := peakRSSKB(appPID)
+	if err != nil {
+		return row, err
+	}
+	n := float64(r.count)
+	row.Ops, row.Errors, row.Seconds = r.count, r.errors, r.elapsed.Seconds()
+	row.OpsPerSec = n / r.elapsed.Seconds()
+	row.P50MS, row.P99MS = ms(r.pct(50)), ms(r.pct(99))
+	row.PeakRSSMB = float64(rss) / 1024
+	row.AppCPUMS = (app1 - app0) / n
+	if dbPID > 0 {
+		row.DBCPUMS = (db1 - db0) / n
+		row.DBNetCPUMS = max(0, db1-db0-row.DBIdleMSPerSec*r.elapsed.Seconds()) / n
+	}
+	if r.errors > 0 {
+		fmt.Fprintln(os.Stderr, "bench:", errSummary(r))
+	}
+	return row, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// targetNames are the measured operations, in the order they run (buy-pay
+// last: it changes stock, and so the cards of the pages before it).
+var targetNames = []string{"catalog-html", "catalog-json", "book", "buy-pay"}
+
+var targetOps = map[string]func(base string, fx fixture) op{
+	"catalog-html": func(base string, _ fixture) op {
+		return func(ctx context.Context, c *http.Client, _, _ int) error {
+			return get(ctx, c, base+"/books?per_page=200")
+		}
+	},
+	"catalog-json": func(base string, _ fixture) op {
+		return func(ctx context.Context, c *http.Client, _, _ int) error {
+			return get(ctx, c, base+"/api/v1/books?per_page=200")
+		}
+	},
+	"book": func(base string, fx fixture) op {
+		return func(ctx context.Context, c *http.Client, w, n int) error {
+			id := fx.bookIDs[(w*7919+n)%len(fx.bookIDs)]
+			return get(ctx, c, fmt.Sprintf("%s/books/%d", base, id))
+		}
+	},
+	"buy-pay": func(base string, fx fixture) op {
+		return func(ctx context.Context, c *http.Client, _, _ int) error { return buyAndPay(ctx, c, base, fx) }
+	},
 }
