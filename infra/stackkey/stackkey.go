@@ -70,9 +70,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("stackkey %s: the deploying role: %w", name, err)
 	}
+	// bookstore:deployRoleArn names the deploy role explicitly, so a preview
+	// run by CI's read-only role shows the same policy as the deploy will.
+	deployer := session.IssuerArn
+	if v := pconfig.Get(ctx, "bookstore:deployRoleArn"); v != "" {
+		deployer = v
+	}
 	policy, err := Policy(PolicyArgs{
 		Partition: strings.Split(caller.Arn, ":")[1], Account: caller.AccountId, Region: pconfig.Get(ctx, "aws:region"),
-		Deployer: session.IssuerArn, Readers: args.Readers, Writers: args.Writers,
+		Deployer: deployer, Readers: args.Readers, Writers: args.Writers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stackkey %s: %w", name, err)
