@@ -377,16 +377,26 @@ func TestOtherStacksAreWiredInWithoutReplacingTheProxy(t *testing.T) {
 // The deployed sites, as the proxy will install them, pass the real nginx -t.
 func TestDeployedSitesPassNginxT(t *testing.T) {
 	bin := testenv.Tool(t, "nginx")
-	for name, cfg := range map[string]map[string]string{
-		"http01": nil,
-		"dns01":  {"bookstore:acmeChallenge": "dns"},
+	// "peered": objectives 2 and 3 wired in, proxied over the VPC peering to
+	// their internal balancers' names, the path production takes.
+	peered := map[string]map[string]any{
+		"org/bookstore/objective2": {"proxyUpstream": "internal-bookstore-123.us-east-1.elb.amazonaws.com:80", "vpcId": "vpc-2", "vpcCidr": "10.20.0.0/16", "privateRouteTableId": "rtb-2"},
+		"org/bookstore/objective3": {"proxyUpstream": "swarm-entry-456.elb.us-east-1.amazonaws.com:80", "vpcId": "vpc-3", "vpcCidr": "10.30.0.0/16", "privateRouteTableId": "rtb-3"},
+	}
+	for name, tc := range map[string]struct {
+		cfg  map[string]string
+		refs map[string]map[string]any
+	}{
+		"http01": {nil, nil},
+		"dns01":  {map[string]string{"bookstore:acmeChallenge": "dns"}, nil},
+		"peered": {map[string]string{"bookstore:objective2Stack": "org/bookstore/objective2", "bookstore:objective3Stack": "org/bookstore/objective3"}, peered},
 	} {
 		t.Run(name, func(t *testing.T) {
 			prefix := t.TempDir()
 			s := strings.NewReplacer(
 				"/etc/letsencrypt/live/", filepath.Join(prefix, "live")+"/",
 				"/var/www/letsencrypt", filepath.Join(prefix, "acme"),
-			).Replace(sites(t, run(t, cfg, nil)))
+			).Replace(sites(t, run(t, tc.cfg, tc.refs)))
 			for _, dir := range certDirs(s) {
 				issue(t, dir)
 			}
