@@ -7,7 +7,7 @@ OBJECTIVE ?= 1
 FUZZTIME  ?= 10s
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build run test lint vet fmt bench plan plan-update local clean fuzz
+.PHONY: all build run test lint vet fmt bench plan plan-update policy local clean fuzz
 
 all: lint test
 
@@ -49,6 +49,9 @@ plan: ## offline plan of objective $(OBJECTIVE) as JSON, no cloud credentials ne
 
 plan-update: ## rewrite the committed golden plans of every implemented objective after an intended infrastructure change
 	$(GO) run ./infra/cmd/plan --objective all --update
+
+policy: ## the security rules (infra/policy) on the offline plan of every objective; each violation names its rule and resource
+	$(GO) run ./infra/cmd/policy
 
 local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; Ctrl-C stops it all
 	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --binary ./$(BIN)

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -44,7 +46,7 @@ func TestWorkflowsContract(t *testing.T) {
 		"preview.yml": {
 			"stack: [objective1, objective2, objective3]", "pulumi/actions@", "command: preview", "comment-on-pr: true",
 			"aws-actions/configure-aws-credentials@", "role-to-assume:", "id-token: write",
-			"if: vars.AWS_ROLE_ARN == ''", "go run ./infra/cmd/plan --objective", "gh pr comment",
+			"if: vars.AWS_PREVIEW_ROLE_ARN == ''", "go run ./infra/cmd/plan --objective", "gh pr comment",
 		},
 		"deploy.yml": {"branches: [main]", "environment: production", "command: up", "role-to-assume:", "stack: [objective2, objective3, objective1]"},
 	}
@@ -54,6 +56,44 @@ func TestWorkflowsContract(t *testing.T) {
 			if !strings.Contains(body, w) {
 				t.Errorf("%s lacks %q", file, w)
 			}
+		}
+	}
+}
+
+var (
+	usesLine = regexp.MustCompile(`(?m)^\s*-?\s*uses:\s*(\S+)`)
+	pinned   = regexp.MustCompile(`^[\w.-]+/[\w.-]+@[0-9a-f]{40}$`)
+)
+
+// Actions are pinned by commit (a moved tag cannot change what runs with
+// the deploy role), the Pulumi CLI by version, and preview and deploy use
+// different roles: the preview role (read-only, trusted for pull_request)
+// never deploys, the deploy role only runs in the production environment.
+func TestWorkflowsArePinnedAndSplitTheirRoles(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", ".github", "workflows", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, name := range []string{"ci.yml", "preview.yml", "deploy.yml"} {
+		for _, m := range usesLine.FindAllStringSubmatch(read(name), -1) {
+			if !pinned.MatchString(m[1]) {
+				t.Errorf("%s: %s is not pinned by commit SHA", name, m[1])
+			}
+		}
+	}
+	preview, deploy := read("preview.yml"), read("deploy.yml")
+	if strings.Contains(preview, "AWS_DEPLOY_ROLE_ARN") || !strings.Contains(preview, "role-to-assume: ${{ vars.AWS_PREVIEW_ROLE_ARN }}") {
+		t.Error("preview must assume the preview role only")
+	}
+	if strings.Contains(deploy, "AWS_PREVIEW_ROLE_ARN") || !strings.Contains(deploy, "role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}") || !strings.Contains(deploy, "environment: production") {
+		t.Error("deploy must assume the deploy role, in the production environment")
+	}
+	for name, wf := range map[string]string{"preview.yml": preview, "deploy.yml": deploy} {
+		if !regexp.MustCompile(`pulumi-version: \d+\.\d+\.\d+`).MatchString(wf) {
+			t.Errorf("%s: the Pulumi CLI version must be pinned", name)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -46,7 +47,16 @@ type Args struct {
 	// SkipFinalSnapshot deletes without a last snapshot (one is taken by
 	// default).
 	SkipFinalSnapshot bool
+	// SecretKmsKeyID is the customer-managed key the master secret is
+	// encrypted under (required: the AWS-managed aws/secretsmanager key lets
+	// every principal of the account decrypt).
+	SecretKmsKeyID pulumi.StringInput
+	// LogRetentionDays of the exported error and slow-query logs; default 30.
+	LogRetentionDays int
 }
+
+// exportedLogs are the logs the cluster sends to CloudWatch.
+var exportedLogs = []string{"error", "slowquery"}
 
 // Serverless is Aurora Serverless v2's capacity range.
 type Serverless struct{ MinACU, MaxACU float64 }
@@ -94,11 +104,16 @@ func (a *Args) withDefaults() (Args, error) {
 	if out.BackupRetentionDays == 0 {
 		out.BackupRetentionDays = 7
 	}
+	if out.LogRetentionDays == 0 {
+		out.LogRetentionDays = 30
+	}
 	switch {
 	case out.VpcID == nil || len(out.SubnetIDs) < 2:
 		return out, fmt.Errorf("aurora: VpcID and subnets in at least two zones are required")
 	case len(out.Zones) < 2 || out.Zones[0] == out.Zones[1]:
 		return out, fmt.Errorf("aurora: the writer and the reader need two different zones, got %v", out.Zones)
+	case out.SecretKmsKeyID == nil:
+		return out, fmt.Errorf("aurora: SecretKmsKeyID is required: the master secret must be under the stack's key")
 	case len(out.ClientGroupIDs) == 0:
 		return out, fmt.Errorf("aurora: no client security group: nobody could connect")
 	case !identifierPattern.MatchString(out.DatabaseName) || !identifierPattern.MatchString(out.MasterUsername):
@@ -159,7 +174,29 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	// RDS creates /aws/rds/cluster/ID/TYPE itself, without retention, the
+	// first time it exports: the groups exist first, so the identifier is
+	// fixed (NAME-STACK) rather than auto-named.
+	identifier := name + "-" + ctx.Stack()
+	var logGroups []pulumi.Resource
+	for _, typ := range exportedLogs {
+		g, err := cloudwatch.NewLogGroup(ctx, name+"-"+typ+"-log", &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String("/aws/rds/cluster/" + identifier + "/" + typ),
+			RetentionInDays: pulumi.Int(a.LogRetentionDays),
+			Tags:            tags,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		logGroups = append(logGroups, g)
+	}
+	exports := pulumi.StringArray{}
+	for _, typ := range exportedLogs {
+		exports = append(exports, pulumi.String(typ))
+	}
 	clusterArgs := &rds.ClusterArgs{
+		ClusterIdentifier:            pulumi.String(identifier),
+		MasterUserSecretKmsKeyId:     a.SecretKmsKeyID,
 		Engine:                       pulumi.String("aurora-mysql"),
 		EngineVersion:                pulumi.String(a.EngineVersion),
 		DatabaseName:                 pulumi.String(a.DatabaseName),
@@ -176,7 +213,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		CopyTagsToSnapshot:           pulumi.Bool(true),
 		DeletionProtection:           pulumi.Bool(!a.AllowDeletion),
 		SkipFinalSnapshot:            pulumi.Bool(a.SkipFinalSnapshot),
-		EnabledCloudwatchLogsExports: pulumi.StringArray{pulumi.String("error"), pulumi.String("slowquery")},
+		EnabledCloudwatchLogsExports: exports,
 		Tags:                         tags,
 	}
 	if !a.SkipFinalSnapshot {
@@ -190,7 +227,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			MaxCapacity: pulumi.Float64(a.Serverless.MaxACU),
 		}
 	}
-	cluster, err := rds.NewCluster(ctx, name, clusterArgs, parent,
+	cluster, err := rds.NewCluster(ctx, name, clusterArgs, parent, pulumi.DependsOn(logGroups),
 		// AWS adds the zones it picked; declaring none and ignoring them keeps
 		// later updates from replacing the cluster.
 		pulumi.IgnoreChanges([]string{"availabilityZones"}))

@@ -22,6 +22,7 @@ func baseArgs() *aurora.Args {
 		SubnetIDs:      []pulumi.StringInput{pulumi.String("subnet-a"), pulumi.String("subnet-b")},
 		Zones:          []string{"us-east-1a", "us-east-1b"},
 		ClientGroupIDs: []pulumi.IDInput{pulumi.ID("sg-app")},
+		SecretKmsKeyID: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/stack"),
 	}
 }
 
@@ -77,6 +78,33 @@ func TestSafeDefaults(t *testing.T) {
 	}
 	if !strings.HasPrefix(secret, "arn:aws:secretsmanager:") {
 		t.Errorf("MasterSecretArn = %q", secret)
+	}
+}
+
+// The master secret is under the stack's key, and RDS's exported logs go to
+// groups that exist before the cluster and expire (RDS would otherwise
+// create them itself, keeping every event forever).
+func TestSecretKeyAndExpiringLogGroups(t *testing.T) {
+	m, _ := build(t, nil)
+	c := m.One(t, clusterType, "db")
+	if c.Inputs["masterUserSecretKmsKeyId"] != "arn:aws:kms:us-east-1:123456789012:key/stack" {
+		t.Errorf("master secret key %v", c.Inputs["masterUserSecretKmsKeyId"])
+	}
+	if c.Inputs["clusterIdentifier"] != "db-test" {
+		t.Fatalf("the identifier must be fixed (NAME-STACK) so the log groups can exist first, got %v", c.Inputs["clusterIdentifier"])
+	}
+	for _, typ := range []string{"error", "slowquery"} {
+		g := m.One(t, "aws:cloudwatch/logGroup:LogGroup", "db-"+typ+"-log")
+		if g.Inputs["name"] != "/aws/rds/cluster/db-test/"+typ || g.Inputs["retentionInDays"] != 30.0 {
+			t.Errorf("log group %v", g.Inputs)
+		}
+		found := false
+		for _, urn := range c.DependsOn {
+			found = found || strings.HasSuffix(urn, "::db-"+typ+"-log")
+		}
+		if !found {
+			t.Errorf("the cluster must depend on the %s log group: %v", typ, c.DependsOn)
+		}
 	}
 }
 
@@ -155,6 +183,7 @@ func TestBadArgsAreRefused(t *testing.T) {
 		"bad serverless":   func(a *aurora.Args) { a.Serverless = &aurora.Serverless{MinACU: 8, MaxACU: 2} },
 		"bad db name":      func(a *aurora.Args) { a.DatabaseName = "Book-Store" },
 		"backups too long": func(a *aurora.Args) { a.BackupRetentionDays = 90 },
+		"aws-managed key":  func(a *aurora.Args) { a.SecretKmsKeyID = nil },
 	} {
 		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 			args := baseArgs()

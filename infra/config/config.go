@@ -88,8 +88,7 @@ type Proxy struct {
 type Secrets struct {
 	DBPassword    pulumi.StringOutput
 	DuckDNSToken  pulumi.StringOutput // DuckDNS only
-	AdminPassword pulumi.StringOutput // optional
-	HasAdmin      bool
+	AdminPassword pulumi.StringOutput // required: MySQL needs a first admin
 }
 
 var (
@@ -146,15 +145,17 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 
 	if cfg.Objective == 1 {
 		cfg.validateObjective1(fail)
+		// On MySQL the app refuses to start without an admin password, and
+		// systemd would restart it forever behind a 502: refuse the plan.
+		if _, ok := ctx.GetConfig(Namespace + ":adminPassword"); !ok {
+			fail("bookstore:adminPassword is required (pulumi config set --secret bookstore:adminPassword): the app does not start on MySQL without its first admin's password")
+		}
 		if len(errs) == 0 {
 			cfg.Secrets.DBPassword = c.RequireSecret("dbPassword")
 			if cfg.DNS.Provider == "duckdns" {
 				cfg.Secrets.DuckDNSToken = c.RequireSecret("duckdnsToken")
 			}
-			if _, ok := ctx.GetConfig(Namespace + ":adminPassword"); ok {
-				cfg.Secrets.AdminPassword = c.RequireSecret("adminPassword")
-				cfg.Secrets.HasAdmin = true
-			}
+			cfg.Secrets.AdminPassword = c.RequireSecret("adminPassword")
 		}
 	}
 	if len(errs) > 0 {
@@ -213,6 +214,11 @@ func ValidateApp(cfg *Config, fail func(string, ...any)) {
 	}
 }
 
+// ProxySubnet is objective 1's proxy subnet, alone in it: objectives 2 and
+// 3 admit it on their internal load balancers (it arrives over the VPC
+// peering objective 1 creates) unless bookstore:proxyCidr says otherwise.
+const ProxySubnet = "10.0.2.0/24"
+
 // ValidateProxyCidr checks bookstore:proxyCidr of objectives 2 and 3: only
 // that range reaches their load balancer, and their apps (objective 2) or
 // gateway (objective 3) believe its X-Forwarded-For. It is the objective 1
@@ -229,7 +235,7 @@ func ValidateProxyCidr(cidr string, fail func(string, ...any)) {
 			return
 		}
 	}
-	fail("bookstore:proxyCidr must be the proxy's address range, /16 or narrower (the objective 1 proxy's 203.0.113.10/32), got %q", cidr)
+	fail("bookstore:proxyCidr must be the proxy's address range, /16 or narrower (the objective 1 proxy's subnet %s), got %q", ProxySubnet, cidr)
 }
 
 // objective comes from bookstore:objective, else from a stack name ending in

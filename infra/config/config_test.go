@@ -29,6 +29,7 @@ func load(t *testing.T, stack string, cfg map[string]string) (*config.Config, er
 		"bookstore:appBinaryUrl":  "https://example.org/bookstore",
 		"bookstore:dbPassword":    "pw",
 		"bookstore:duckdnsToken":  "tok",
+		"bookstore:adminPassword": "admin-pw",
 	}
 	for k, v := range cfg {
 		if v == "" {
@@ -39,7 +40,7 @@ func load(t *testing.T, stack string, cfg map[string]string) (*config.Config, er
 	}
 	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{
 		Project: "bookstore", Stack: stack, Config: full, Mocks: noMocks{},
-		ConfigSecretKeys: []string{"bookstore:dbPassword", "bookstore:duckdnsToken"},
+		ConfigSecretKeys: []string{"bookstore:dbPassword", "bookstore:duckdnsToken", "bookstore:adminPassword"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +105,7 @@ func TestRejectsBadConfiguration(t *testing.T) {
 		"bad staging":        {"bookstore:acmeStaging": "maybe"},
 		"bad ami":            {"bookstore:ami": "ubuntu"},
 		"bad env":            {"bookstore:appEnv": "[1,2]"},
+		"no admin password":  {"bookstore:adminPassword": ""},
 	}
 	for name, cfg := range bad {
 		if _, err := load(t, "objective1", cfg); err == nil {

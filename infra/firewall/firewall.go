@@ -17,7 +17,13 @@ type Args struct {
 	// Ingress rules; there is no other way in. Egress is open (the VMs
 	// install packages and reach SSM, DuckDNS and Let's Encrypt).
 	Ingress []Rule
+	// Public marks the estate's one public entry (the objective 1 proxy):
+	// the only group the policy pack lets admit 0.0.0.0/0, on 80/443 only.
+	Public bool
 }
+
+// PublicEntryTag (=public) is the tag Public sets.
+const PublicEntryTag = "bookstore-entry"
 
 // Rule admits TCP Port from either a CIDR or another security group.
 type Rule struct {
@@ -42,10 +48,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	parent := pulumi.Parent(g)
+	tags := pulumi.StringMap{"Name": pulumi.String(name), "project": pulumi.String("bookstore")}
+	if args.Public {
+		tags[PublicEntryTag] = pulumi.String("public")
+	}
 	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
 		VpcId:       args.VpcID,
 		Description: pulumi.String(args.Description),
-		Tags:        pulumi.StringMap{"Name": pulumi.String(name), "project": pulumi.String("bookstore")},
+		Tags:        tags,
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/tet-bookstore/bookstore/infra/stackkey"
 )
 
 // Args configures a VM; zero values take the defaults.
@@ -28,6 +30,12 @@ type Args struct {
 	// ReadableParameters are the ARNs of the SSM parameters the VM reads at
 	// run time; the role may read these and no other.
 	ReadableParameters []pulumi.StringInput
+	// RoleName fixes the role's IAM name (stackkey.RoleName), so a key
+	// policy can name the role before it exists; default auto-named.
+	RoleName string
+	// DecryptKey is the ARN of the KMS key its SecureStrings are under; the
+	// role may decrypt with it (the key policy must name RoleName too).
+	DecryptKey pulumi.StringInput
 }
 
 // Instance is the VM component.
@@ -39,8 +47,25 @@ type Instance struct {
 	RoleName  pulumi.StringOutput
 }
 
-// ssmManagedPolicy is AWS's policy for Session Manager and the SSM agent.
-const ssmManagedPolicy = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+// SessionManagerPolicy is what the SSM agent needs for Session Manager and
+// nothing more: AWS's AmazonSSMManagedInstanceCore would also allow
+// ssm:GetParameter(s) on every parameter of the account. Sessions are not
+// logged to S3 or CloudWatch, so no logging actions.
+const SessionManagerPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"SessionManager","Effect":"Allow","Action":[` +
+	`"ssm:UpdateInstanceInformation",` +
+	`"ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel",` +
+	`"ec2messages:AcknowledgeMessage","ec2messages:DeleteMessage","ec2messages:FailMessage","ec2messages:GetEndpoint","ec2messages:GetMessages","ec2messages:SendReply"` +
+	`],"Resource":"*"}]}`
+
+// AllowSessionManager gives a role SessionManagerPolicy as an inline policy
+// named NAME-session-manager.
+func AllowSessionManager(ctx *pulumi.Context, name string, role pulumi.StringInput, opts ...pulumi.ResourceOption) error {
+	_, err := iam.NewRolePolicy(ctx, name+"-session-manager", &iam.RolePolicyArgs{
+		Role:   role,
+		Policy: pulumi.String(SessionManagerPolicy),
+	}, opts...)
+	return err
+}
 
 // New declares the role, its instance profile and the VM.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Instance, error) {
@@ -53,23 +78,24 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	parent := pulumi.Parent(in)
 
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+	roleArgs := &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(assumeByEC2),
 		Description:      pulumi.String("Instance role of " + name + ": Session Manager and its own SSM parameters"),
-	}, parent)
+	}
+	if args.RoleName != "" {
+		roleArgs.Name = pulumi.String(args.RoleName)
+	}
+	role, err := iam.NewRole(ctx, name+"-role", roleArgs, parent)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm-core", &iam.RolePolicyAttachmentArgs{
-		Role:      role.Name,
-		PolicyArn: pulumi.String(ssmManagedPolicy),
-	}, parent); err != nil {
+	if err := AllowSessionManager(ctx, name, role.Name, parent); err != nil {
 		return nil, err
 	}
 	if len(args.ReadableParameters) > 0 {
 		if _, err := iam.NewRolePolicy(ctx, name+"-read-parameters", &iam.RolePolicyArgs{
 			Role:   role.Name,
-			Policy: readParametersPolicy(args.ReadableParameters),
+			Policy: readParametersPolicy(args.ReadableParameters, args.DecryptKey),
 		}, parent); err != nil {
 			return nil, err
 		}
@@ -119,20 +145,23 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 const assumeByEC2 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
-// readParametersPolicy allows ssm:GetParameter on exactly these ARNs. The
-// SecureStrings use the AWS-managed aws/ssm key, whose key policy lets SSM
-// decrypt for the account's principals, so no kms statement is needed.
-func readParametersPolicy(arns []pulumi.StringInput) pulumi.StringOutput {
-	all := pulumi.StringArray(arns)
-	return all.ToStringArrayOutput().ApplyT(func(resources []string) (string, error) {
-		doc := map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []map[string]any{{
-				"Effect":   "Allow",
-				"Action":   []string{"ssm:GetParameter"},
-				"Resource": resources,
-			}},
+// readParametersPolicy allows ssm:GetParameter on exactly these ARNs and,
+// with a key, kms:Decrypt with that key: the stack key's policy delegates
+// use to IAM for the roles it names, so both must agree.
+func readParametersPolicy(arns []pulumi.StringInput, key pulumi.StringInput) pulumi.StringOutput {
+	if key == nil {
+		key = pulumi.String("")
+	}
+	return pulumi.All(pulumi.StringArray(arns).ToStringArrayOutput(), key).ApplyT(func(v []any) (string, error) {
+		statements := []map[string]any{{
+			"Effect":   "Allow",
+			"Action":   []string{"ssm:GetParameter"},
+			"Resource": v[0].([]string),
+		}}
+		if k := v[1].(string); k != "" {
+			statements = append(statements, stackkey.DecryptStatement(k, false))
 		}
+		doc := map[string]any{"Version": "2012-10-17", "Statement": statements}
 		b, err := json.Marshal(doc)
 		return string(b), err
 	}).(pulumi.StringOutput)

@@ -38,13 +38,19 @@ type Network struct {
 
 	VpcID           pulumi.IDOutput
 	PublicSubnetIDs []pulumi.IDOutput
+	// CidrBlock and PublicSubnetCidrs are the ranges as declared (known
+	// before anything exists), in PublicSubnetIDs order.
+	CidrBlock         string
+	PublicSubnetCidrs []string
+	// RouteTableID is the public subnets' route table.
+	RouteTableID pulumi.IDOutput
 }
 
 // New declares the VPC, its internet gateway, one public route table and a
 // public subnet per availability zone.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
 	a := args.withDefaults()
-	n := &Network{}
+	n := &Network{CidrBlock: a.CidrBlock, PublicSubnetCidrs: a.SubnetCidrs}
 	if err := ctx.RegisterComponentResource("bookstore:network:Network", name, n, opts...); err != nil {
 		return nil, err
 	}
@@ -76,12 +82,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	routes, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
 		VpcId: vpc.ID(),
-		Routes: ec2.RouteTableRouteArray{
-			ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()},
-		},
-		Tags: tags(name + "-public"),
+		Tags:  tags(name + "-public"),
 	}, parent)
 	if err != nil {
+		return nil, err
+	}
+	// A separate Route, not an inline one: the peering routes objective 1
+	// adds to this table would otherwise be removed by the next refresh.
+	if _, err := ec2.NewRoute(ctx, name+"-internet", &ec2.RouteArgs{
+		RouteTableId: routes.ID(), DestinationCidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID(),
+	}, parent); err != nil {
 		return nil, err
 	}
 	for i, cidr := range a.SubnetCidrs {
@@ -104,7 +114,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		n.PublicSubnetIDs = append(n.PublicSubnetIDs, subnet.ID())
 	}
-	n.VpcID = vpc.ID()
+	n.VpcID, n.RouteTableID = vpc.ID(), routes.ID()
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"vpcId": vpc.ID()})
 }
 

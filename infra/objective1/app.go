@@ -15,6 +15,8 @@ type appVMArgs struct {
 	subnet pulumi.IDOutput
 	group  *firewall.Group
 	params *secretParameters
+	// proxyCidr is the proxy's subnet, the only peer the app believes.
+	proxyCidr string
 }
 
 // newAppVM is the bookstore and its MariaDB on one VM. The release it runs
@@ -30,12 +32,11 @@ func newAppVM(ctx *pulumi.Context, cfg *config.Config, a appVMArgs) (*instance.I
 		Env:                 cfg.App.Env,
 		DBPasswordParameter: a.params.dbPassword.name,
 		ReleaseParameter:    parameterName(cfg, "app-release"),
+		// MySQL makes the app refuse to start without one: required config.
+		AdminPasswordParameter: a.params.adminPassword.name,
+		TrustedProxies:         a.proxyCidr,
 	}
-	readable := []pulumi.StringInput{a.params.dbPassword.arn, release.Arn}
-	if a.params.adminPassword != nil {
-		app.AdminPasswordParameter = a.params.adminPassword.name
-		readable = append(readable, a.params.adminPassword.arn)
-	}
+	readable := []pulumi.StringInput{a.params.dbPassword.arn, release.Arn, a.params.adminPassword.arn}
 	scripts, err := userdata.RenderApp(app)
 	if err != nil {
 		return nil, err
@@ -48,6 +49,8 @@ func newAppVM(ctx *pulumi.Context, cfg *config.Config, a appVMArgs) (*instance.I
 		UserData:           pulumi.String(scripts.UserData()),
 		RootVolumeGiB:      20,
 		ReadableParameters: readable,
+		RoleName:           roleName(cfg, "app"),
+		DecryptKey:         a.params.key.Arn,
 	}, pulumi.DependsOn([]pulumi.Resource{release}))
 }
 

@@ -20,6 +20,7 @@ func newSecurityGroups(ctx *pulumi.Context, cfg *config.Config, vpc pulumi.IDOut
 		VpcID:       vpc,
 		Description: "NGINX proxy: HTTP and HTTPS from anywhere",
 		Ingress:     append(proxyRules, sshRules(cfg)...),
+		Public:      true, // the estate's only public entry
 	})
 	if err != nil {
 		return nil, err

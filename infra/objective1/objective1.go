@@ -11,6 +11,10 @@ import (
 	"github.com/tet-bookstore/bookstore/infra/network"
 )
 
+// proxySubnet is the index of the proxy's subnet (10.0.2.0/24), where
+// nothing else runs: the app and objectives 2 and 3 admit that range.
+const proxySubnet = 1
+
 // Run declares objective 1's resources and exports its outputs. It is the
 // body of `pulumi up` and of the offline plan alike.
 func Run(ctx *pulumi.Context, cfg *config.Config) error {
@@ -30,11 +34,14 @@ func Run(ctx *pulumi.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	app, err := newAppVM(ctx, cfg, appVMArgs{ami: ami, subnet: net.PublicSubnetIDs[0], group: groups.app, params: params})
+	// The proxy is alone in the second subnet: its range is what the app
+	// trusts for X-Forwarded-For (its own address would make a cycle: the
+	// proxy's sites name the app's).
+	app, err := newAppVM(ctx, cfg, appVMArgs{ami: ami, subnet: net.PublicSubnetIDs[0], group: groups.app, params: params, proxyCidr: net.PublicSubnetCidrs[proxySubnet]})
 	if err != nil {
 		return err
 	}
-	proxy, err := newProxyVM(ctx, cfg, proxyVMArgs{ami: ami, subnet: net.PublicSubnetIDs[1], group: groups.proxy, params: params, appIP: app.PrivateIP})
+	proxy, err := newProxyVM(ctx, cfg, proxyVMArgs{net: net, ami: ami, subnet: net.PublicSubnetIDs[proxySubnet], group: groups.proxy, params: params, appIP: app.PrivateIP})
 	if err != nil {
 		return err
 	}

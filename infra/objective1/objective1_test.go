@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tet-bookstore/bookstore/infra/instance"
 	"github.com/tet-bookstore/bookstore/infra/nginx/nginxtest"
 	"github.com/tet-bookstore/bookstore/infra/plan"
 	"github.com/tet-bookstore/bookstore/infra/plan/plantest"
@@ -85,10 +86,15 @@ func TestInstancesAreHardened(t *testing.T) {
 			t.Errorf("%s: a newer upstream AMI must not replace the VM; ignoreChanges=%v", vm.Name, vm.IgnoreChanges)
 		}
 	}
+	// AmazonSSMManagedInstanceCore reads every parameter of the account:
+	// Session Manager comes from a minimal inline policy instead.
+	if n := len(p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "")); n != 0 {
+		t.Errorf("no managed policy may be attached, found %d", n)
+	}
 	for _, name := range []string{"app", "proxy"} {
-		a := one(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name+"-ssm-core")
-		if a.Inputs["policyArn"] != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" {
-			t.Errorf("%s: Session Manager policy missing", name)
+		a := one(t, p, "aws:iam/rolePolicy:RolePolicy", name+"-session-manager")
+		if a.Inputs["policy"] != instance.SessionManagerPolicy || strings.Contains(instance.SessionManagerPolicy, "Parameter") {
+			t.Errorf("%s: Session Manager policy %v", name, a.Inputs["policy"])
 		}
 	}
 }
@@ -195,10 +201,55 @@ func TestNoSecretInUserDataOrPlan(t *testing.T) {
 			t.Errorf("%s: secrets must be read from SSM at boot", vm.Name)
 		}
 	}
+	key := one(t, p, "aws:kms/key:Key", "secrets")
 	for _, name := range []string{"db-password", "duckdns-token", "admin-password"} {
 		param := one(t, p, parameterType, name)
 		if param.Inputs["type"] != "SecureString" || param.Inputs["value"] != plan.Secret {
 			t.Errorf("%s must be a SecureString holding a Pulumi secret: %v", name, param.Inputs)
+		}
+		// Not aws/ssm, which every principal of the account may use through SSM.
+		if param.Inputs["keyId"] != key.State["arn"] {
+			t.Errorf("%s must be under the stack's key, keyId=%v", name, param.Inputs["keyId"])
+		}
+	}
+}
+
+// The key policy gives use to the app's and the proxy's roles (and the
+// deployer) by name, nobody else, and only through SSM.
+func TestStackKeyNamesOnlyItsReaders(t *testing.T) {
+	for name, tc := range map[string]struct {
+		cfg     map[string]string
+		readers []string
+	}{
+		"duckdns": {nil, []string{"bookstore-objective1-app", "bookstore-objective1-proxy"}},
+		"route53": {map[string]string{"bookstore:dnsProvider": "route53", "bookstore:route53ZoneId": "Z0123456789ABC", "bookstore:route53Domain": "shop.example.com"}, []string{"bookstore-objective1-app"}},
+	} {
+		p := run(t, tc.cfg, nil)
+		key := one(t, p, "aws:kms/key:Key", "secrets")
+		var doc struct {
+			Statement []struct {
+				Sid       string
+				Condition map[string]map[string][]string
+			}
+		}
+		if err := json.Unmarshal([]byte(str(key.Inputs["policy"])), &doc); err != nil || key.Inputs["enableKeyRotation"] != true {
+			t.Fatalf("%s: key %v (%v)", name, key.Inputs, err)
+		}
+		want := append([]string{"arn:aws:iam::123456789012:role/" + plan.DeployRole}, nil...)
+		for _, r := range tc.readers {
+			want = append(want, "arn:aws:iam::123456789012:role/"+r)
+		}
+		for _, s := range doc.Statement {
+			if s.Sid == "NamedRolesDecrypt" {
+				if got := strings.Join(s.Condition["ArnEquals"]["aws:PrincipalArn"], ","); got != strings.Join(want, ",") {
+					t.Errorf("%s: decrypt for %s, want %v", name, got, want)
+				}
+			}
+		}
+		for _, vm := range []string{"app", "proxy"} {
+			if got := one(t, p, "aws:iam/role:Role", vm+"-role").Inputs["name"]; got != "bookstore-objective1-"+vm {
+				t.Errorf("%s: role name %v, the key policy names bookstore-objective1-%s", name, got, vm)
+			}
 		}
 	}
 }
@@ -223,8 +274,10 @@ func TestInstanceRolesReadOnlyTheirOwnParameters(t *testing.T) {
 		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
 			t.Fatal(err)
 		}
-		if len(doc.Statement) != 1 || doc.Statement[0].Effect != "Allow" || strings.Join(doc.Statement[0].Action, ",") != "ssm:GetParameter" {
-			t.Fatalf("%s: want one statement allowing ssm:GetParameter, got %s", vm, raw)
+		// The SecureStrings are under the stack's key: the role may decrypt with it, nothing else.
+		if len(doc.Statement) != 2 || doc.Statement[0].Effect != "Allow" || strings.Join(doc.Statement[0].Action, ",") != "ssm:GetParameter" ||
+			strings.Join(doc.Statement[1].Action, ",") != "kms:Decrypt" || len(doc.Statement[1].Resource) != 1 || !strings.Contains(doc.Statement[1].Resource[0], ":key/") {
+			t.Fatalf("%s: want ssm:GetParameter and kms:Decrypt on the stack key, got %s", vm, raw)
 		}
 		got := doc.Statement[0].Resource
 		if len(got) != len(params) {
@@ -288,8 +341,8 @@ func TestOtherStacksAreWiredInWithoutReplacingTheProxy(t *testing.T) {
 		"bookstore:objective2Stack": "org/bookstore/objective2",
 		"bookstore:objective3Stack": "org/bookstore/objective3",
 	}, map[string]map[string]any{
-		"org/bookstore/objective2": {"proxyUpstream": "bookstore-alb-123.us-east-1.elb.amazonaws.com:80"},
-		"org/bookstore/objective3": {"proxyUpstream": "10.2.1.15:8080"},
+		"org/bookstore/objective2": {"proxyUpstream": "bookstore-alb-123.us-east-1.elb.amazonaws.com:80", "vpcId": "vpc-2", "vpcCidr": "10.20.0.0/16", "privateRouteTableId": "rtb-2"},
+		"org/bookstore/objective3": {"proxyUpstream": "10.2.1.15:8080", "vpcId": "vpc-3", "vpcCidr": "10.30.0.0/16", "privateRouteTableId": "rtb-3"},
 	})
 	s := sites(t, after)
 	if !strings.Contains(s, "set $upstream_objective2 http://bookstore-alb-123.us-east-1.elb.amazonaws.com:80;") ||
@@ -302,21 +355,48 @@ func TestOtherStacksAreWiredInWithoutReplacingTheProxy(t *testing.T) {
 	if len(after.Find("pulumi:pulumi:StackReference", "")) != 2 {
 		t.Error("want a stack reference per configured objective")
 	}
+	// The proxy reaches their internal balancers over a VPC peering, not the
+	// internet: routes to their VPCs, and back to the proxy's subnet only.
+	for n, peer := range map[string]string{"objective2": "10.20.0.0/16", "objective3": "10.30.0.0/16"} {
+		pc := one(t, after, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", n+"-peering").Inputs
+		if pc["peerVpcId"] != "vpc-"+n[len(n)-1:] || pc["autoAccept"] != true {
+			t.Errorf("%s peering %v", n, pc)
+		}
+		if r := one(t, after, "aws:ec2/route:Route", "to-"+n).Inputs; r["destinationCidrBlock"] != peer {
+			t.Errorf("route to %s: %v", n, r)
+		}
+		if r := one(t, after, "aws:ec2/route:Route", "from-"+n).Inputs; r["destinationCidrBlock"] != "10.0.2.0/24" || r["routeTableId"] != "rtb-"+n[len(n)-1:] {
+			t.Errorf("route back from %s must reach the proxy's subnet only: %v", n, r)
+		}
+	}
+	if len(before.Find("aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "")) != 0 {
+		t.Error("no peering without the other stacks")
+	}
 }
 
 // The deployed sites, as the proxy will install them, pass the real nginx -t.
 func TestDeployedSitesPassNginxT(t *testing.T) {
 	bin := testenv.Tool(t, "nginx")
-	for name, cfg := range map[string]map[string]string{
-		"http01": nil,
-		"dns01":  {"bookstore:acmeChallenge": "dns"},
+	// "peered": objectives 2 and 3 wired in, proxied over the VPC peering to
+	// their internal balancers' names, the path production takes.
+	peered := map[string]map[string]any{
+		"org/bookstore/objective2": {"proxyUpstream": "internal-bookstore-123.us-east-1.elb.amazonaws.com:80", "vpcId": "vpc-2", "vpcCidr": "10.20.0.0/16", "privateRouteTableId": "rtb-2"},
+		"org/bookstore/objective3": {"proxyUpstream": "swarm-entry-456.elb.us-east-1.amazonaws.com:80", "vpcId": "vpc-3", "vpcCidr": "10.30.0.0/16", "privateRouteTableId": "rtb-3"},
+	}
+	for name, tc := range map[string]struct {
+		cfg  map[string]string
+		refs map[string]map[string]any
+	}{
+		"http01": {nil, nil},
+		"dns01":  {map[string]string{"bookstore:acmeChallenge": "dns"}, nil},
+		"peered": {map[string]string{"bookstore:objective2Stack": "org/bookstore/objective2", "bookstore:objective3Stack": "org/bookstore/objective3"}, peered},
 	} {
 		t.Run(name, func(t *testing.T) {
 			prefix := t.TempDir()
 			s := strings.NewReplacer(
 				"/etc/letsencrypt/live/", filepath.Join(prefix, "live")+"/",
 				"/var/www/letsencrypt", filepath.Join(prefix, "acme"),
-			).Replace(sites(t, run(t, cfg, nil)))
+			).Replace(sites(t, run(t, tc.cfg, tc.refs)))
 			for _, dir := range certDirs(s) {
 				issue(t, dir)
 			}
@@ -389,5 +469,41 @@ func TestProxyUserDataFitsEC2Limit(t *testing.T) {
 		if n := len(str(vm.Inputs["userData"])); n > 16384 {
 			t.Errorf("%s: user data is %d bytes, EC2 accepts 16 KiB", vm.Name, n)
 		}
+	}
+}
+
+// The app believes only its proxy's X-Forwarded-For (so 20 failed logins
+// lock out one shopper, not everyone) and runs as production over HTTPS
+// (Secure cookies).
+func TestAppRunsInProductionBehindItsProxy(t *testing.T) {
+	p := run(t, nil, nil)
+	ud := str(one(t, p, instanceType, "app").Inputs["userData"])
+	proxySubnet := ""
+	for _, s := range p.Find("aws:ec2/subnet:Subnet", "") {
+		if s.Inputs["subnetId"] == nil && strings.HasSuffix(s.Name, "-2") {
+			proxySubnet = str(s.Inputs["cidrBlock"])
+		}
+	}
+	if proxySubnet == "" || str(one(t, p, instanceType, "proxy").Inputs["subnetId"]) == str(one(t, p, instanceType, "app").Inputs["subnetId"]) {
+		t.Fatalf("the proxy must be alone in the second subnet (%q)", proxySubnet)
+	}
+	for _, want := range []string{
+		"\nBOOKSTORE_TRUSTED_PROXIES=" + proxySubnet + "\n",
+		"\nBOOKSTORE_ENV=production\n",
+		"\nBOOKSTORE_HTTPS_ONLY=true\n",
+		"\nBOOKSTORE_ADMIN_PASSWORD=${ADMIN_PASSWORD}\n",
+	} {
+		if !strings.Contains(ud, want) {
+			t.Errorf("the app's environment lacks %q", strings.TrimSpace(want))
+		}
+	}
+}
+
+// Without an admin password the app would never start on MySQL: the plan
+// refuses, naming the key.
+func TestAdminPasswordIsRequired(t *testing.T) {
+	_, err := plan.Run(plan.Options{Objective: 1, Root: "../..", Unset: []string{"bookstore:adminPassword"}})
+	if err == nil || !strings.Contains(err.Error(), "bookstore:adminPassword is required") {
+		t.Fatalf("want an error naming bookstore:adminPassword, got %v", err)
 	}
 }

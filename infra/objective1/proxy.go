@@ -11,6 +11,7 @@ import (
 	"github.com/tet-bookstore/bookstore/infra/config"
 	"github.com/tet-bookstore/bookstore/infra/firewall"
 	"github.com/tet-bookstore/bookstore/infra/instance"
+	"github.com/tet-bookstore/bookstore/infra/network"
 	"github.com/tet-bookstore/bookstore/infra/nginx"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
 )
@@ -24,6 +25,7 @@ const (
 )
 
 type proxyVMArgs struct {
+	net    *network.Network
 	ami    string
 	subnet pulumi.IDOutput
 	group  *firewall.Group
@@ -51,13 +53,16 @@ func newProxyVM(ctx *pulumi.Context, cfg *config.Config, a proxyVMArgs) (*proxyV
 	if err := newRoute53Records(ctx, cfg, eip.PublicIp); err != nil {
 		return nil, err
 	}
-	sites, err := newSitesParameter(ctx, cfg, a.appIP)
+	sites, err := newSitesParameter(ctx, cfg, a.net, a.appIP)
 	if err != nil {
 		return nil, err
 	}
+	// The DuckDNS token is the only secret the internet-facing proxy reads.
 	readable := []pulumi.StringInput{sites.Arn}
+	var key pulumi.StringInput
 	if a.params.duckdnsToken != nil {
 		readable = append(readable, a.params.duckdnsToken.arn)
+		key = a.params.key.Arn
 	}
 	userData := eip.PublicIp.ApplyT(func(ip string) (string, error) {
 		scripts, err := renderProxyUserData(cfg, ip, a.params)
@@ -74,6 +79,8 @@ func newProxyVM(ctx *pulumi.Context, cfg *config.Config, a proxyVMArgs) (*proxyV
 		UserData:                userData,
 		ReplaceOnUserDataChange: true, // stateless: certbot re-issues on a new VM
 		ReadableParameters:      readable,
+		RoleName:                roleName(cfg, "proxy"),
+		DecryptKey:              key,
 	}, pulumi.DependsOn([]pulumi.Resource{sites}))
 	if err != nil {
 		return nil, err
@@ -104,12 +111,12 @@ func proxyDescription(cfg *config.Config, objective1, objective2, objective3 str
 
 // newSitesParameter renders the sites for the backends known now: the app
 // VM, and objectives 2 and 3 when their stacks are configured.
-func newSitesParameter(ctx *pulumi.Context, cfg *config.Config, appIP pulumi.StringOutput) (*ssm.Parameter, error) {
-	obj2, err := stackUpstream(ctx, "objective2", cfg.Objective2Stack)
+func newSitesParameter(ctx *pulumi.Context, cfg *config.Config, net *network.Network, appIP pulumi.StringOutput) (*ssm.Parameter, error) {
+	obj2, err := stackUpstream(ctx, net, "objective2", cfg.Objective2Stack)
 	if err != nil {
 		return nil, err
 	}
-	obj3, err := stackUpstream(ctx, "objective3", cfg.Objective3Stack)
+	obj3, err := stackUpstream(ctx, net, "objective3", cfg.Objective3Stack)
 	if err != nil {
 		return nil, err
 	}
@@ -128,17 +135,21 @@ func newSitesParameter(ctx *pulumi.Context, cfg *config.Config, appIP pulumi.Str
 }
 
 // upstreamOutput is what objectives 2 and 3 export for the proxy: HOST:PORT
-// of their plain-HTTP entry point (the ALB, the Swarm ingress).
+// of their internal load balancer, reached through the VPC peering.
 const upstreamOutput = "proxyUpstream"
 
-// stackUpstream reads another objective's upstream; "" when the stack is not
-// configured or does not export it yet (the site then answers 503).
-func stackUpstream(ctx *pulumi.Context, name, stack string) (pulumi.StringOutput, error) {
+// stackUpstream peers with another objective's VPC and reads its upstream;
+// "" when the stack is not configured or does not export it yet (the site
+// then answers 503).
+func stackUpstream(ctx *pulumi.Context, net *network.Network, name, stack string) (pulumi.StringOutput, error) {
 	if stack == "" {
 		return pulumi.String("").ToStringOutput(), nil
 	}
 	ref, err := pulumi.NewStackReference(ctx, name, &pulumi.StackReferenceArgs{Name: pulumi.String(stack)})
 	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	if err := peerWith(ctx, net, name, ref); err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	return ref.GetOutput(pulumi.String(upstreamOutput)).ApplyT(func(v any) string {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/tet-bookstore/bookstore/infra/config"
 	"github.com/tet-bookstore/bookstore/infra/firewall"
+	"github.com/tet-bookstore/bookstore/infra/instance"
 	"github.com/tet-bookstore/bookstore/infra/privatenet"
+	"github.com/tet-bookstore/bookstore/infra/stackkey"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
 )
 
@@ -144,18 +146,17 @@ func newLaunchTemplate(ctx *pulumi.Context, cfg *config.Config, s *settings, a a
 // instances need, and writing to the app's log group.
 func appProfile(ctx *pulumi.Context, a appGroupArgs) (*iam.InstanceProfile, error) {
 	role, err := iam.NewRole(ctx, "app-role", &iam.RoleArgs{
+		Name:             pulumi.String(stackkey.RoleName(ctx.Stack(), "app")), // the key policy names it
 		AssumeRolePolicy: pulumi.String(assumeByEC2),
 		Description:      pulumi.String("Bookstore app instances: Session Manager, their two secrets, their log group"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, "app-ssm-core", &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String(ssmManagedPolicy),
-	}); err != nil {
+	if err := instance.AllowSessionManager(ctx, "app", role.Name); err != nil {
 		return nil, err
 	}
-	policy := pulumi.All(a.data.db.MasterSecretArn, a.data.adminSecret.Arn, a.logs.Arn).ApplyT(func(v []any) (string, error) {
+	policy := pulumi.All(a.data.db.MasterSecretArn, a.data.adminSecret.Arn, a.logs.Arn, a.data.key.Arn).ApplyT(func(v []any) (string, error) {
 		doc := map[string]any{
 			"Version": "2012-10-17",
 			"Statement": []map[string]any{
@@ -169,6 +170,7 @@ func appProfile(ctx *pulumi.Context, a appGroupArgs) (*iam.InstanceProfile, erro
 					"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 					"Resource": []string{v[2].(string) + ":*"},
 				},
+				stackkey.DecryptStatement(v[3].(string), false),
 			},
 		}
 		b, err := json.Marshal(doc)

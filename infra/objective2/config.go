@@ -17,8 +17,9 @@ import (
 // validated together; the app's release, port and environment come from the
 // shared config.App.
 type settings struct {
-	// ProxyCidr, when set, is the only source admitted by the ALB listener
-	// (the objective 1 proxy's Elastic IP as a /32).
+	// ProxyCidr is the only source admitted by the internal ALB: the
+	// objective 1 proxy's subnet (config.ProxySubnet) by default, reached
+	// through the VPC peering objective 1 creates.
 	ProxyCidr string
 
 	MinSize, DesiredCapacity, MaxSize int
@@ -54,6 +55,12 @@ type settings struct {
 	DrainDelay, ShutdownTimeout time.Duration
 
 	AdminPassword pulumi.StringOutput
+
+	// DBSecretReaders are IAM role names of this account, in other stacks,
+	// that may decrypt the database's master secret with this stack's key:
+	// objective 3's manager (bookstore-objective3-swarm-manager) when it
+	// uses this cluster.
+	DBSecretReaders []string
 }
 
 // The app's defaults (app/config): kept here so the infrastructure does
@@ -117,7 +124,7 @@ func loadSettings(ctx *pulumi.Context, cfg *config.Config) (*settings, error) {
 	}
 
 	s := &settings{
-		ProxyCidr:               c.Get("proxyCidr"),
+		ProxyCidr:               orDefault(c.Get("proxyCidr"), config.ProxySubnet),
 		MinSize:                 integer("minSize", 1, 0, 100),
 		DesiredCapacity:         integer("desiredCapacity", 2, 0, 100),
 		MaxSize:                 integer("maxSize", 6, 1, 100),
@@ -170,6 +177,11 @@ func loadSettings(ctx *pulumi.Context, cfg *config.Config) (*settings, error) {
 	if s.DeregistrationDelaySeconds() > 3600 {
 		fail("BOOKSTORE_DRAIN_DELAY + BOOKSTORE_SHUTDOWN_TIMEOUT exceed the load balancer's 3600 s deregistration limit")
 	}
+	if _, ok := ctx.GetConfig(config.Namespace + ":dbSecretReaders"); ok {
+		if err := c.TryObject("dbSecretReaders", &s.DBSecretReaders); err != nil {
+			fail("bookstore:dbSecretReaders must be a list of IAM role names: %v", err)
+		}
+	}
 	config.ValidateApp(cfg, fail)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration of stack %s:\n  %s", ctx.Stack(), strings.Join(errs, "\n  "))
@@ -177,4 +189,11 @@ func loadSettings(ctx *pulumi.Context, cfg *config.Config) (*settings, error) {
 	// Required: the app refuses to start on MySQL without an admin password.
 	s.AdminPassword = c.RequireSecret("adminPassword")
 	return s, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

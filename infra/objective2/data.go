@@ -8,6 +8,7 @@ import (
 	"github.com/tet-bookstore/bookstore/infra/config"
 	"github.com/tet-bookstore/bookstore/infra/firewall"
 	"github.com/tet-bookstore/bookstore/infra/privatenet"
+	"github.com/tet-bookstore/bookstore/infra/stackkey"
 )
 
 // uploadsDir is where every instance mounts the shared file system, and so
@@ -26,10 +27,22 @@ type data struct {
 	db          *aurora.Cluster
 	files       *sharedFiles
 	adminSecret *secretsmanager.Secret
+	// key encrypts both secrets; only the app's role (and the roles named
+	// by bookstore:dbSecretReaders) may decrypt with it.
+	key *stackkey.Key
 }
 
 func newData(ctx *pulumi.Context, cfg *config.Config, s *settings, net *privatenet.Network, app *firewall.Group) (*data, error) {
+	key, err := stackkey.New(ctx, "secrets", &stackkey.Args{
+		Description: "Secrets of the bookstore stack " + cfg.Stack + " (database master, admin password)",
+		Readers:     append([]string{stackkey.RoleName(cfg.Stack, "app")}, s.DBSecretReaders...),
+	})
+	if err != nil {
+		return nil, err
+	}
 	args := &aurora.Args{
+		SecretKmsKeyID:      key.Arn,
+		LogRetentionDays:    s.LogRetentionDays,
 		VpcID:               net.VpcID,
 		SubnetIDs:           stringInputs(net.PrivateSubnetIDs),
 		Zones:               net.Zones,
@@ -50,18 +63,19 @@ func newData(ctx *pulumi.Context, cfg *config.Config, s *settings, net *privaten
 	if err != nil {
 		return nil, err
 	}
-	admin, err := newAdminSecret(ctx, cfg, s)
+	admin, err := newAdminSecret(ctx, cfg, s, key)
 	if err != nil {
 		return nil, err
 	}
-	return &data{db: db, files: files, adminSecret: admin}, nil
+	return &data{db: db, files: files, adminSecret: admin, key: key}, nil
 }
 
 // newAdminSecret keeps the first admin's password in Secrets Manager, where
 // instances read it at boot like the database's.
-func newAdminSecret(ctx *pulumi.Context, cfg *config.Config, s *settings) (*secretsmanager.Secret, error) {
+func newAdminSecret(ctx *pulumi.Context, cfg *config.Config, s *settings, key *stackkey.Key) (*secretsmanager.Secret, error) {
 	secret, err := secretsmanager.NewSecret(ctx, "admin-password", &secretsmanager.SecretArgs{
 		Name:        pulumi.String("/bookstore/" + cfg.Stack + "/admin-password"),
+		KmsKeyId:    key.Arn,
 		Description: pulumi.String("Password of the bookstore's first admin (BOOKSTORE_ADMIN_PASSWORD)"),
 		// Deleted at once: the value lives in the stack's config anyway, and a
 		// pending deletion would block the name for a destroy-and-recreate.

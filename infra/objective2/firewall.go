@@ -9,15 +9,11 @@ import (
 
 type securityGroups struct{ alb, app, builder *firewall.Group }
 
-// newSecurityGroups: HTTP reaches the ALB from the proxy (or the world when
-// bookstore:proxyCidr is unset); the app port admits the ALB's group only;
+// newSecurityGroups: HTTP reaches the internal ALB from the proxy only; the app port admits the ALB's group only;
 // the image builder admits nothing. Aurora and EFS get their own groups,
 // admitting the app's (see data.go).
 func newSecurityGroups(ctx *pulumi.Context, cfg *config.Config, s *settings, vpc pulumi.IDOutput) (*securityGroups, error) {
-	from, why := "0.0.0.0/0", "HTTP from anywhere: bookstore:proxyCidr is not set"
-	if s.ProxyCidr != "" {
-		from, why = s.ProxyCidr, "HTTP from the objective 1 proxy (bookstore:proxyCidr)"
-	}
+	from, why := s.ProxyCidr, "HTTP from the objective 1 proxy, over the VPC peering (bookstore:proxyCidr)"
 	alb, err := firewall.New(ctx, "alb", &firewall.Args{
 		VpcID:       vpc,
 		Description: "Load balancer: HTTP from the proxy",

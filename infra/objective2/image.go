@@ -12,6 +12,7 @@ import (
 
 	"github.com/tet-bookstore/bookstore/infra/config"
 	"github.com/tet-bookstore/bookstore/infra/firewall"
+	"github.com/tet-bookstore/bookstore/infra/instance"
 	"github.com/tet-bookstore/bookstore/infra/privatenet"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
 )
@@ -121,9 +122,7 @@ func builderProfile(ctx *pulumi.Context) (*iam.InstanceProfile, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, "image-builder-ssm-core", &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String(ssmManagedPolicy),
-	}); err != nil {
+	if err := instance.AllowSessionManager(ctx, "image-builder", role.Name); err != nil {
 		return nil, err
 	}
 	return iam.NewInstanceProfile(ctx, "image-builder-profile", &iam.InstanceProfileArgs{Role: role.Name})
@@ -168,7 +167,4 @@ func releaseSummary(rendered string) string {
 	return strings.TrimSpace(values["delivery"] + " " + values["url"] + values["image"])
 }
 
-const (
-	assumeByEC2      = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	ssmManagedPolicy = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-)
+const assumeByEC2 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`

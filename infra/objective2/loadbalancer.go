@@ -32,13 +32,14 @@ type loadBalancer struct {
 	targetSuffix   pulumi.StringOutput
 }
 
-// newLoadBalancer is the internet-facing ALB in the public subnets with one
-// HTTP listener: TLS ends at the objective 1 proxy, which forwards here.
+// newLoadBalancer is an internal ALB in the private subnets with one HTTP
+// listener: TLS ends at the objective 1 proxy, which reaches it through the
+// VPC peering, so the hop never crosses the internet (infra/README.md).
 func newLoadBalancer(ctx *pulumi.Context, cfg *config.Config, s *settings, net *privatenet.Network, group *firewall.Group) (*loadBalancer, error) {
 	args := &lb.LoadBalancerArgs{
 		LoadBalancerType:         pulumi.String("application"),
-		Internal:                 pulumi.Bool(false),
-		Subnets:                  net.PublicSubnets(),
+		Internal:                 pulumi.Bool(true),
+		Subnets:                  net.PrivateSubnets(),
 		SecurityGroups:           pulumi.StringArray{group.ID.ToStringOutput()},
 		DropInvalidHeaderFields:  pulumi.Bool(true),
 		EnableDeletionProtection: pulumi.Bool(s.ALBDeletionProtection),

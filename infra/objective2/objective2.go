@@ -58,6 +58,9 @@ func Run(ctx *pulumi.Context, cfg *config.Config) error {
 	ctx.Export("dbEndpoint", data.db.Endpoint)
 	ctx.Export("dbReaderEndpoint", data.db.ReaderEndpoint)
 	ctx.Export("dbSecretArn", data.db.MasterSecretArn)
+	// The key the master secret is under: a reader in another stack (objective
+	// 3's manager, named in bookstore:dbSecretReaders) needs it in its policy.
+	ctx.Export("secretsKeyArn", data.key.Arn)
 	// What objective 3's bookstore:databaseStack needs to peer with this
 	// VPC and reach the cluster (infra/objective3/database.go).
 	ctx.Export("dbSecurityGroupId", data.db.SecurityGroupID)

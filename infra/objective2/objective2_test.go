@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tet-bookstore/bookstore/infra/instance"
 	"github.com/tet-bookstore/bookstore/infra/plan"
 	"github.com/tet-bookstore/bookstore/infra/plan/plantest"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
@@ -114,11 +115,18 @@ func TestNetworkSpansTwoZonesWithPrivateInstances(t *testing.T) {
 	if len(list(asg["vpcZoneIdentifiers"])) != 2 {
 		t.Errorf("the group must spread over both zones: %v", asg["vpcZoneIdentifiers"])
 	}
-	for _, id := range list(one(t, p, "aws:lb/loadBalancer:LoadBalancer", "bookstore").Inputs["subnets"]) {
-		if _, ok := public[str(id)]; !ok {
-			t.Errorf("the ALB sits in %v, which is not a public subnet", id)
+	// Internal, in the private subnets: the proxy reaches it over the VPC
+	// peering, so passwords never cross the internet in cleartext.
+	alb := one(t, p, "aws:lb/loadBalancer:LoadBalancer", "bookstore").Inputs
+	if alb["internal"] != true {
+		t.Error("the ALB must be internal")
+	}
+	for _, id := range list(alb["subnets"]) {
+		if _, ok := private[str(id)]; !ok {
+			t.Errorf("the ALB sits in %v, which is not a private subnet", id)
 		}
 	}
+	_ = public
 	if str(one(t, p, instanceType, "image-builder").Inputs["subnetId"]) == "" {
 		t.Error("the builder needs a subnet")
 	}
@@ -279,8 +287,14 @@ type policyDoc struct {
 
 func TestInstanceRoleReadsOnlyTheAppSecrets(t *testing.T) {
 	p := run(t, nil)
-	if one(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "app-ssm-core").Inputs["policyArn"] != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" {
-		t.Error("instances need Session Manager")
+	// Not AmazonSSMManagedInstanceCore: it reads every parameter of the account.
+	if n := len(p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "")); n != 0 {
+		t.Errorf("no managed policy may be attached, found %d", n)
+	}
+	for _, role := range []string{"app", "image-builder"} {
+		if one(t, p, "aws:iam/rolePolicy:RolePolicy", role+"-session-manager").Inputs["policy"] != instance.SessionManagerPolicy {
+			t.Errorf("%s needs the minimal Session Manager policy", role)
+		}
 	}
 	var doc policyDoc
 	raw := str(one(t, p, "aws:iam/rolePolicy:RolePolicy", "app-secrets-and-logs").Inputs["policy"])
@@ -299,11 +313,24 @@ func TestInstanceRoleReadsOnlyTheAppSecrets(t *testing.T) {
 				t.Errorf("secrets readable: %v, want the database's and the admin's only", s.Resource)
 			}
 		}
+		if slices.Contains(s.Action, "kms:Decrypt") && (len(s.Resource) != 1 || s.Resource[0] != str(p.Outputs["secretsKeyArn"])) {
+			t.Errorf("decrypt with %v, want the stack's key only", s.Resource)
+		}
 		for _, a := range s.Action {
-			if !strings.HasPrefix(a, "secretsmanager:GetSecretValue") && !strings.HasPrefix(a, "logs:") {
+			if !strings.HasPrefix(a, "secretsmanager:GetSecretValue") && !strings.HasPrefix(a, "logs:") && a != "kms:Decrypt" {
 				t.Errorf("unexpected permission %s", a)
 			}
 		}
+	}
+	// Both secrets are under the stack's key, whose policy names the app's role.
+	key := str(p.Outputs["secretsKeyArn"])
+	if one(t, p, "aws:secretsmanager/secret:Secret", "admin-password").Inputs["kmsKeyId"] != key ||
+		one(t, p, "aws:rds/cluster:Cluster", "bookstore").Inputs["masterUserSecretKmsKeyId"] != key {
+		t.Errorf("the admin and master secrets must be under the stack key %s", key)
+	}
+	if name := one(t, p, "aws:iam/role:Role", "app-role").Inputs["name"]; name != "bookstore-objective2-app" ||
+		!strings.Contains(str(one(t, p, "aws:kms/key:Key", "secrets").Inputs["policy"]), `"arn:aws:iam::123456789012:role/bookstore-objective2-app"`) {
+		t.Errorf("the key policy must name the app's role %v", name)
 	}
 }
 
@@ -358,7 +385,7 @@ func TestLoadBalancer(t *testing.T) {
 func TestListenerOpenOnlyToTheProxyWhenConfigured(t *testing.T) {
 	for _, tc := range []struct {
 		cidr, want string
-	}{{"203.0.113.10/32", "203.0.113.10/32"}, {"", "0.0.0.0/0"}} {
+	}{{"10.0.2.0/28", "10.0.2.0/28"}, {"", "10.0.2.0/24"}} { // unset: the objective 1 proxy's subnet, never the world
 		p := run(t, map[string]string{"bookstore:proxyCidr": tc.cidr})
 		albSG := groupID(t, p, "alb")
 		n := 0
@@ -455,16 +482,16 @@ func TestAppConnectsWithTLSUsingTheManagedSecret(t *testing.T) {
 	for _, want := range []string{
 		"secret " + "'" + str(p.Outputs["dbSecretArn"]) + "'",
 		"@" + str(p.Outputs["dbEndpoint"]) + ":3306/bookstore?tls=true",
-		// The ALB and the objective 1 proxy (the example's proxyCidr).
-		"BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16,203.0.113.10/32\n",
+		// The ALB and the objective 1 proxy's subnet (over the peering).
+		"BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16,10.0.2.0/24\n",
 		"BOOKSTORE_ENV=production",
 	} {
 		if !strings.Contains(ud, want) {
 			t.Errorf("boot script lacks %q", want)
 		}
 	}
-	if ud := userData(t, run(t, map[string]string{"bookstore:proxyCidr": ""})); !strings.Contains(ud, "BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16\n") {
-		t.Error("without proxyCidr only the ALB is trusted")
+	if ud := userData(t, run(t, map[string]string{"bookstore:proxyCidr": "10.0.2.0/28"})); !strings.Contains(ud, "BOOKSTORE_TRUSTED_PROXIES=10.20.0.0/16,10.0.2.0/28\n") {
+		t.Error("the configured proxyCidr is trusted")
 	}
 	if !strings.Contains(str(one(t, p, instanceType, "image-builder").Inputs["userData"]), "truststore.pki.rds.amazonaws.com") {
 		t.Error("the image must trust Amazon's RDS CA so tls=true verifies")

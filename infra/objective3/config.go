@@ -24,8 +24,8 @@ type Config struct {
 	InstanceType string
 	AMI          string
 	SSHCidr      string
-	// ProxyCidr admits the gateway only from the objective 1 proxy; empty
-	// admits the world.
+	// ProxyCidr admits the gateway only from the objective 1 proxy: its
+	// subnet (config.ProxySubnet, over objective 1's VPC peering) by default.
 	ProxyCidr string
 	// Registry replaces the ECR repository the program creates.
 	Registry     string
@@ -81,6 +81,9 @@ func loadConfig(ctx *pulumi.Context, base *config.Config) (*Config, error) {
 	cfg.DBMaxACU, err = number(c.Get("dbMaxAcu"), 2)
 	if err != nil {
 		fail("bookstore:dbMaxAcu: %v", err)
+	}
+	if cfg.ProxyCidr == "" {
+		cfg.ProxyCidr = config.ProxySubnet
 	}
 	config.ValidateProxyCidr(cfg.ProxyCidr, fail)
 	if cfg.SSHCidr != "" {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tet-bookstore/bookstore/infra/aurora"
 	"github.com/tet-bookstore/bookstore/infra/privatenet"
+	"github.com/tet-bookstore/bookstore/infra/stackkey"
 )
 
 // database is where the services' databases live: the writer's endpoint
@@ -14,6 +15,8 @@ import (
 type database struct {
 	endpoint        pulumi.StringOutput
 	masterSecretArn pulumi.StringOutput
+	// secretKey is objective 2's key when its cluster is used (nil for our own).
+	secretKey pulumi.StringInput
 }
 
 // Outputs objective 2 exports (infra/objective2) that bookstore:databaseStack
@@ -25,12 +28,13 @@ const (
 	databaseVpcOutput           = "vpcId"
 	databaseVpcCidrOutput       = "vpcCidr"
 	databaseRouteTableOutput    = "privateRouteTableId"
+	databaseSecretKeyOutput     = "secretsKeyArn"
 )
 
 // newDatabase is an Aurora Serverless v2 cluster of this stack, reachable
 // only from the nodes' group, or objective 2's cluster when
 // bookstore:databaseStack names its stack, reached through VPC peering.
-func newDatabase(ctx *pulumi.Context, cfg *Config, net *privatenet.Network, nodes pulumi.IDOutput) (*database, error) {
+func newDatabase(ctx *pulumi.Context, cfg *Config, net *privatenet.Network, nodes pulumi.IDOutput, key *stackkey.Key) (*database, error) {
 	if cfg.DatabaseStack != "" {
 		ref, err := pulumi.NewStackReference(ctx, "database", &pulumi.StackReferenceArgs{Name: pulumi.String(cfg.DatabaseStack)})
 		if err != nil {
@@ -42,6 +46,7 @@ func newDatabase(ctx *pulumi.Context, cfg *Config, net *privatenet.Network, node
 		return &database{
 			endpoint:        ref.GetStringOutput(pulumi.String(databaseEndpointOutput)),
 			masterSecretArn: ref.GetStringOutput(pulumi.String(databaseMasterSecretOutput)),
+			secretKey:       ref.GetStringOutput(pulumi.String(databaseSecretKeyOutput)),
 		}, nil
 	}
 	subnets := make([]pulumi.StringInput, len(net.PrivateSubnetIDs))
@@ -54,6 +59,7 @@ func newDatabase(ctx *pulumi.Context, cfg *Config, net *privatenet.Network, node
 		Zones:          net.Zones,
 		ClientGroupIDs: []pulumi.IDInput{nodes},
 		Serverless:     &aurora.Serverless{MinACU: cfg.DBMinACU, MaxACU: cfg.DBMaxACU},
+		SecretKmsKeyID: key.Arn,
 	})
 	if err != nil {
 		return nil, err

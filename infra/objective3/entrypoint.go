@@ -7,16 +7,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// newEntryPoint is an internet-facing Network Load Balancer on port 80 in
-// front of every node's routing mesh. The objective 1 proxy lives in
-// another VPC, so it needs a public address; the balancer gives one that
-// survives the loss of any node (a manager's address would not), and its
-// health check takes a node out within seconds. Its security group admits
-// only bookstore:proxyCidr when set.
+// newEntryPoint is an internal Network Load Balancer on port 80 in front of
+// every node's routing mesh, in the private subnets. The objective 1 proxy
+// reaches it through the VPC peering objective 1 creates, so the hop never
+// crosses the internet; the balancer's address survives the loss of any
+// node (a manager's would not), and its health check takes a node out
+// within seconds. Its security group admits only bookstore:proxyCidr.
 func newEntryPoint(ctx *pulumi.Context, vpc pulumi.IDOutput, subnets pulumi.StringArray, group pulumi.IDOutput, nodes []*node) (pulumi.StringOutput, error) {
 	nlb, err := lb.NewLoadBalancer(ctx, "swarm-entry", &lb.LoadBalancerArgs{
 		LoadBalancerType:             pulumi.String("network"),
-		Internal:                     pulumi.Bool(false),
+		Internal:                     pulumi.Bool(true),
 		Subnets:                      subnets,
 		SecurityGroups:               pulumi.StringArray{group.ToStringOutput()},
 		EnableCrossZoneLoadBalancing: pulumi.Bool(true),

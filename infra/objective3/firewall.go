@@ -28,12 +28,9 @@ type securityGroups struct {
 
 // newSecurityGroups: the Swarm ports are open only within the nodes' own
 // group; the gateway's port 80 only from the load balancer's group, which
-// admits the objective 1 proxy (bookstore:proxyCidr) or else the world.
+// admits the objective 1 proxy (bookstore:proxyCidr) only.
 func newSecurityGroups(ctx *pulumi.Context, cfg *Config, vpc pulumi.IDOutput) (*securityGroups, error) {
-	from, why := cfg.ProxyCidr, "the gateway, from the objective 1 proxy"
-	if from == "" {
-		from, why = "0.0.0.0/0", "the gateway, from anywhere (bookstore:proxyCidr unset)"
-	}
+	from, why := cfg.ProxyCidr, "the gateway, from the objective 1 proxy over the VPC peering"
 	entry, err := firewall.New(ctx, "swarm-entry", &firewall.Args{
 		VpcID:       vpc,
 		Description: "Swarm entry load balancer: HTTP to the gateway",

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/tet-bookstore/bookstore/infra/instance"
 	"github.com/tet-bookstore/bookstore/infra/objective3/stack"
 	"github.com/tet-bookstore/bookstore/infra/userdata"
 )
@@ -19,9 +20,11 @@ const (
 	// Neither overlaps the VPC.
 	swarmAddressPool = "10.208.0.0/16"
 	rootVolumeGiB    = 30 // images of every release the node ran
-	// imdsHopLimit 2: the instance metadata answers one hop further, from
-	// inside containers on Docker's bridge networks (see README).
-	imdsHopLimit = 2
+	// imdsHopLimit 1: the instance metadata answers the host only, not the
+	// containers behind Docker's bridge (one hop further), so no container
+	// (the internet-facing gateway included) can take the node's role. What
+	// needs the role (join, deploy) runs on the host under systemd.
+	imdsHopLimit = 1
 )
 
 // nodeIP is node i's fixed private address in its zone's private subnet:
@@ -46,6 +49,8 @@ type nodesArgs struct {
 	params   *parameters
 	registry *imageRegistry
 	db       *database
+	key      pulumi.StringOutput // the stack key's ARN
+	keyAlias string
 	// after are resources the nodes need at first boot (mount targets, parameters).
 	after []pulumi.Resource
 }
@@ -54,13 +59,13 @@ type nodesArgs struct {
 // one per zone: node 0 is a manager and initializes the swarm; nodes 1 and
 // 2 are workers, or managers with bookstore:swarmManagers 3.
 func newNodes(ctx *pulumi.Context, cfg *Config, a nodesArgs) ([]*node, error) {
-	managerProfile, err := newRole(ctx, "swarm-manager", managerPolicy(a.params, a.registry, a.db))
+	managerProfile, err := newRole(ctx, cfg, "swarm-manager", managerPolicy(a.params, a.registry, a.db, a.key))
 	if err != nil {
 		return nil, err
 	}
 	var workerProfile pulumi.StringOutput
 	if cfg.Managers < nodeCount {
-		if workerProfile, err = newRole(ctx, "swarm-worker", readPolicy([]*parameter{a.params.workerToken})); err != nil {
+		if workerProfile, err = newRole(ctx, cfg, "swarm-worker", readPolicy([]*parameter{a.params.workerToken}, a.key)); err != nil {
 			return nil, err
 		}
 	}
@@ -71,7 +76,11 @@ func newNodes(ctx *pulumi.Context, cfg *Config, a nodesArgs) ([]*node, error) {
 	var nodes []*node
 	for i := 0; i < nodeCount; i++ {
 		n := &node{name: fmt.Sprintf("swarm-node-%d", i), ip: nodeIP(i), manager: i < cfg.Managers}
-		scripts, err := userdata.RenderSwarmNode(nodeScript(cfg, a.params, i, managers))
+		script := nodeScript(cfg, a.params, i, managers)
+		if script.Manager {
+			script.KeyAlias = a.keyAlias
+		}
+		scripts, err := userdata.RenderSwarmNode(script)
 		if err != nil {
 			return nil, err
 		}
@@ -151,24 +160,20 @@ func nodeScript(cfg *Config, p *parameters, i int, managers []string) userdata.S
 	return n
 }
 
-// ssmManagedPolicy is AWS's policy for Session Manager and the SSM agent.
-const ssmManagedPolicy = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-
 const assumeByEC2 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
 // newRole is a nodes' role with Session Manager and the given inline
 // policy; it returns the instance profile's name.
-func newRole(ctx *pulumi.Context, name string, policy pulumi.StringOutput) (pulumi.StringOutput, error) {
+func newRole(ctx *pulumi.Context, cfg *Config, name string, policy pulumi.StringOutput) (pulumi.StringOutput, error) {
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+		Name:             pulumi.String(roleName(cfg, name)), // the stack key's policy names it
 		AssumeRolePolicy: pulumi.String(assumeByEC2),
 		Description:      pulumi.String("Swarm " + name + " nodes: Session Manager and the stack's own parameters"),
 	})
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm-core", &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String(ssmManagedPolicy),
-	}); err != nil {
+	if err := instance.AllowSessionManager(ctx, name, role.Name); err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	if _, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}); err != nil {
@@ -195,18 +200,27 @@ func arns(params []*parameter) []pulumi.StringInput {
 	return out
 }
 
-func readPolicy(params []*parameter) pulumi.StringOutput {
-	return policyDocument([]statement{{actions: []string{"ssm:GetParameter"}, resources: arns(params)}})
+func readPolicy(params []*parameter, key pulumi.StringOutput) pulumi.StringOutput {
+	return policyDocument([]statement{
+		{actions: []string{"ssm:GetParameter"}, resources: arns(params)},
+		{actions: []string{"kms:Decrypt"}, resources: []pulumi.StringInput{key}},
+	})
 }
 
 // managerPolicy: read the stack's parameters, write exactly those the
 // leader fills in, read the database's master secret, pull from the
 // stack's repository. Nothing else, and no wildcard but ECR's token call.
-func managerPolicy(p *parameters, r *imageRegistry, db *database) pulumi.StringOutput {
+func managerPolicy(p *parameters, r *imageRegistry, db *database, key pulumi.StringOutput) pulumi.StringOutput {
 	statements := []statement{
 		{actions: []string{"ssm:GetParameter"}, resources: arns(p.managerReads())},
 		{actions: []string{"ssm:PutParameter"}, resources: arns(p.written())},
 		{actions: []string{"secretsmanager:GetSecretValue"}, resources: []pulumi.StringInput{db.masterSecretArn}},
+		// The stack key's policy names the manager; IAM must agree.
+		{actions: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, resources: []pulumi.StringInput{key}},
+	}
+	if db.secretKey != nil {
+		// Objective 2's cluster: its master secret is under that stack's key.
+		statements = append(statements, statement{actions: []string{"kms:Decrypt"}, resources: []pulumi.StringInput{db.secretKey}})
 	}
 	if r.created {
 		statements = append(statements,

@@ -13,6 +13,7 @@ import (
 	"github.com/tet-bookstore/bookstore/infra/config"
 	"github.com/tet-bookstore/bookstore/infra/instance"
 	"github.com/tet-bookstore/bookstore/infra/privatenet"
+	"github.com/tet-bookstore/bookstore/infra/stackkey"
 )
 
 // The VPC: a public (load balancer, NAT) and a private (nodes, EFS,
@@ -47,7 +48,11 @@ func Run(ctx *pulumi.Context, base *config.Config) error {
 	if err != nil {
 		return err
 	}
-	db, err := newDatabase(ctx, cfg, net, groups.nodes)
+	key, err := newSecretsKey(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	db, err := newDatabase(ctx, cfg, net, groups.nodes, key)
 	if err != nil {
 		return err
 	}
@@ -56,27 +61,28 @@ func Run(ctx *pulumi.Context, base *config.Config) error {
 		return err
 	}
 	params, err := newParameters(ctx, cfg, settingsInputs{
-		registry: registry.prefix, efsDNS: files.dnsName, dbHost: db.endpoint, dbSecret: db.masterSecretArn,
+		registry: registry.prefix, efsDNS: files.dnsName, dbHost: db.endpoint, dbSecret: db.masterSecretArn, key: key.Arn,
 	})
 	if err != nil {
 		return err
 	}
 	after := append([]pulumi.Resource{params.stackFile.res, params.gatewayConf.res, params.settings.res}, files.mountTargets...)
 	nodes, err := newNodes(ctx, cfg, nodesArgs{
-		ami: ami, subnets: net.PrivateSubnetIDs, group: groups.nodes, params: params, registry: registry, db: db, after: after,
+		ami: ami, subnets: net.PrivateSubnetIDs, group: groups.nodes, params: params, registry: registry, db: db, key: key.Arn, keyAlias: key.Alias, after: after,
 	})
 	if err != nil {
 		return err
 	}
-	entry, err := newEntryPoint(ctx, net.VpcID, net.PublicSubnets(), groups.entry, nodes)
+	entry, err := newEntryPoint(ctx, net.VpcID, net.PrivateSubnets(), groups.entry, nodes)
 	if err != nil {
 		return err
 	}
-	exportOutputs(ctx, cfg, outputs{entry: entry, nodes: nodes, registry: registry, files: files, db: db, params: params})
+	exportOutputs(ctx, cfg, outputs{net: net, entry: entry, nodes: nodes, registry: registry, files: files, db: db, params: params})
 	return nil
 }
 
 type outputs struct {
+	net      *privatenet.Network
 	entry    pulumi.StringOutput
 	nodes    []*node
 	registry *imageRegistry
@@ -89,6 +95,10 @@ type outputs struct {
 // StackReference reads (HOST:PORT of plain HTTP); the rest is for operators.
 func exportOutputs(ctx *pulumi.Context, cfg *Config, o outputs) {
 	ctx.Export("proxyUpstream", pulumi.Sprintf("%s:80", o.entry))
+	// What objective 1 needs to peer with this VPC and reach the internal NLB.
+	ctx.Export("vpcId", o.net.VpcID)
+	ctx.Export("vpcCidr", pulumi.String(o.net.CidrBlock))
+	ctx.Export("privateRouteTableId", o.net.PrivateRouteTableID)
 	ctx.Export("url", pulumi.Sprintf("http://%s/", o.entry))
 	ids, ips, sessions := pulumi.StringArray{}, pulumi.StringArray{}, pulumi.StringMap{}
 	for _, n := range o.nodes {
@@ -113,3 +123,20 @@ func exportOutputs(ctx *pulumi.Context, cfg *Config, o outputs) {
 	ctx.Export("settingsParameter", pulumi.String(o.params.settings.name))
 	ctx.Export("adminPasswordParameter", pulumi.String(o.params.adminPassword.name))
 }
+
+// newSecretsKey is the key of the stack's SecureStrings and its own
+// cluster's master secret: the managers read and write them (the leader
+// generates most), the workers only decrypt their join token.
+func newSecretsKey(ctx *pulumi.Context, cfg *Config) (*stackkey.Key, error) {
+	args := &stackkey.Args{
+		Description: "Secrets of the bookstore stack " + cfg.Stack + " (join tokens, keys, passwords)",
+		Writers:     []string{roleName(cfg, "swarm-manager")},
+	}
+	if cfg.Managers < nodeCount {
+		args.Readers = []string{roleName(cfg, "swarm-worker")}
+	}
+	return stackkey.New(ctx, "secrets", args)
+}
+
+// roleName: the nodes' roles have fixed names, which the key policy names.
+func roleName(cfg *Config, role string) string { return stackkey.RoleName(cfg.Stack, role) }

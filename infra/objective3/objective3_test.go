@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tet-bookstore/bookstore/infra/instance"
 	"github.com/tet-bookstore/bookstore/infra/objective3/stack"
 	"github.com/tet-bookstore/bookstore/infra/plan"
 	"github.com/tet-bookstore/bookstore/infra/plan/plantest"
@@ -169,16 +170,16 @@ func worldRules(p *plan.Plan) []plan.Resource {
 }
 
 func TestNothingOpenToTheWorldButTheGateway(t *testing.T) {
-	open := worldRules(run(t, map[string]string{"bookstore:proxyCidr": ""}, nil))
-	if len(open) != 1 || open[0].Inputs["securityGroupId"] != groupID("swarm-entry") || open[0].Inputs["fromPort"] != int64(80) {
-		t.Errorf("without proxyCidr, only the balancer's port 80 is open to the world, got %v", open)
+	// Unset, proxyCidr is the objective 1 proxy's subnet (over the peering), never the world.
+	if open := worldRules(run(t, map[string]string{"bookstore:proxyCidr": ""}, nil)); len(open) != 0 {
+		t.Errorf("without proxyCidr nothing is open to the world, got %v", open)
 	}
-	p := run(t, nil, nil) // the example sets proxyCidr
+	p := run(t, nil, nil)
 	if open := worldRules(p); len(open) != 0 {
 		t.Errorf("with proxyCidr nothing is open to the world, got %v", open)
 	}
 	entry := ingress(p, "swarm-entry")
-	if len(entry) != 1 || str(list(entry[0].Inputs["cidrBlocks"])[0]) != "203.0.113.10/32" {
+	if len(entry) != 1 || str(list(entry[0].Inputs["cidrBlocks"])[0]) != "10.0.2.0/24" {
 		t.Errorf("the balancer admits only the objective 1 proxy, got %v", entry)
 	}
 	for _, r := range ingress(p, "") {
@@ -200,8 +201,9 @@ func TestNothingOpenToTheWorldButTheGateway(t *testing.T) {
 func TestNodesAreHardened(t *testing.T) {
 	for _, vm := range run(t, nil, nil).Find(instanceType, "") {
 		md := obj(vm.Inputs["metadataOptions"])
-		if md["httpTokens"] != "required" || md["httpPutResponseHopLimit"] != int64(2) {
-			t.Errorf("%s: IMDSv2 only, hop limit 2 for containers; got %v", vm.Name, md)
+		// Hop limit 1: containers (one hop further) cannot take the node's role.
+		if md["httpTokens"] != "required" || md["httpPutResponseHopLimit"] != int64(1) {
+			t.Errorf("%s: IMDSv2 only, hop limit 1; got %v", vm.Name, md)
 		}
 		root := obj(vm.Inputs["rootBlockDevice"])
 		if root["encrypted"] != true || root["volumeType"] != "gp3" {
@@ -271,14 +273,30 @@ func TestJoinTokensAndGeneratedSecrets(t *testing.T) {
 		t.Errorf("managers read the database master secret only, got %v", got)
 	}
 	worker := statements(t, p, "swarm-worker-policy")
-	if len(worker) != 1 || strings.Join(worker["ssm:GetParameter"], ",") != parameterARNs("swarm-worker-token")[0] {
-		t.Errorf("workers read their join token and nothing else, got %v", worker)
+	key := str(one(t, p, "aws:kms/key:Key", "secrets").State["arn"])
+	if len(worker) != 2 || strings.Join(worker["ssm:GetParameter"], ",") != parameterARNs("swarm-worker-token")[0] || strings.Join(worker["kms:Decrypt"], ",") != key {
+		t.Errorf("workers read their join token (decrypted with the stack key) and nothing else, got %v", worker)
+	}
+	for _, param := range p.Find(parameterType, "") {
+		if param.Inputs["type"] == "SecureString" && param.Inputs["keyId"] != key {
+			t.Errorf("%s must be under the stack key, not aws/ssm: keyId=%v", param.Name, param.Inputs["keyId"])
+		}
 	}
 	for action, resources := range manager {
 		for _, r := range resources {
 			if r == "*" && action != "ecr:GetAuthorizationToken" {
 				t.Errorf("%s on every resource", action)
 			}
+		}
+	}
+	// AmazonSSMManagedInstanceCore would let a worker read every parameter
+	// of the account (the manager join token included).
+	if n := len(p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "")); n != 0 {
+		t.Errorf("no managed policy may be attached, found %d", n)
+	}
+	for _, role := range []string{"swarm-manager", "swarm-worker"} {
+		if one(t, p, policyType, role+"-session-manager").Inputs["policy"] != instance.SessionManagerPolicy {
+			t.Errorf("%s needs the minimal Session Manager policy", role)
 		}
 	}
 }
@@ -310,12 +328,12 @@ func TestNoSecretInUserDataOrPlan(t *testing.T) {
 	// The example names the objective 1 proxy: the gateway believes its
 	// forwarding headers and nobody else's.
 	conf := str(one(t, p, parameterType, "gateway-conf").Inputs["insecureValue"])
-	if !strings.Contains(conf, "    203.0.113.10/32 1;") || !strings.Contains(conf, "listen 80 proxy_protocol;") {
+	if !strings.Contains(conf, "    10.0.2.0/24 1;") || !strings.Contains(conf, "listen 80 proxy_protocol;") {
 		t.Errorf("the gateway must trust only the proxy's forwarding headers and read the PROXY protocol:\n%s", conf)
 	}
 	noProxy := run(t, map[string]string{"bookstore:proxyCidr": ""}, nil)
-	if got := str(one(t, noProxy, parameterType, "gateway-conf").Inputs["insecureValue"]); got != stack.GatewayConf() {
-		t.Error("without proxyCidr the gateway parameter must hold the committed gateway.conf")
+	if got := str(one(t, noProxy, parameterType, "gateway-conf").Inputs["insecureValue"]); got != conf {
+		t.Error("without proxyCidr the gateway trusts the objective 1 proxy's subnet, the default")
 	}
 }
 
@@ -405,8 +423,14 @@ func TestObjective2Database(t *testing.T) {
 func TestEntryPointForTheProxy(t *testing.T) {
 	p := run(t, nil, nil)
 	nlb := one(t, p, "aws:lb/loadBalancer:LoadBalancer", "swarm-entry")
-	if nlb.Inputs["loadBalancerType"] != "network" || nlb.Inputs["internal"] != false || len(list(nlb.Inputs["subnets"])) != 3 {
-		t.Errorf("an internet-facing NLB across the three zones: %v", nlb.Inputs)
+	// Internal: the proxy reaches it over objective 1's VPC peering, never the internet.
+	if nlb.Inputs["loadBalancerType"] != "network" || nlb.Inputs["internal"] != true || len(list(nlb.Inputs["subnets"])) != 3 {
+		t.Errorf("an internal NLB across the three zones: %v", nlb.Inputs)
+	}
+	for _, out := range []string{"vpcId", "vpcCidr", "privateRouteTableId"} {
+		if str(p.Outputs[out]) == "" {
+			t.Errorf("objective 1's peering needs the output %s", out)
+		}
 	}
 	if up := str(p.Outputs["proxyUpstream"]); !strings.HasSuffix(up, ".elb.us-east-1.amazonaws.com:80") {
 		t.Errorf("proxyUpstream is HOST:PORT of the balancer, got %q", up)

@@ -27,6 +27,8 @@ type recorded struct {
 	inputs        resource.PropertyMap
 	ignoreChanges []string
 	dependsOn     []string
+	id            string
+	state         resource.PropertyMap
 }
 
 const account = "123456789012"
@@ -67,6 +69,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.ignoreChanges, r.dependsOn = rpc.GetIgnoreChanges(), rpc.GetDependencies()
 	}
 	m.resources = append(m.resources, r)
+	index := len(m.resources) - 1
 	m.mu.Unlock()
 
 	id := idPrefix[args.TypeToken] + hash8(args.TypeToken+"/"+args.Name)
@@ -86,9 +89,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		id = name
 	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile":
 		kind := strings.ToLower(strings.TrimPrefix(args.TypeToken[strings.LastIndex(args.TypeToken, ":")+1:], "Instance"))
-		set("name", args.Name)
-		set("arn", fmt.Sprintf("arn:aws:iam::%s:%s/%s", account, kind, args.Name))
-		id = args.Name
+		name := args.Name
+		if v, ok := args.Inputs["name"]; ok && v.IsString() {
+			name = v.StringValue() // an explicit name, as AWS would keep it
+		}
+		set("name", name)
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:%s/%s", account, kind, name))
+		id = name
 	default:
 		if hook, ok := resourceHooks[args.TypeToken]; ok {
 			if newID := hook(m, args.Name, id, args.Inputs, set); newID != "" {
@@ -113,6 +120,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			set("arn", fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.region, account, args.Name))
 		}
 	}
+	m.mu.Lock()
+	m.resources[index].id, m.resources[index].state = id, state
+	m.mu.Unlock()
 	return id, state, nil
 }
 

@@ -95,6 +95,13 @@ func init() {
 			set("arn", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", m.Region(), m.Account(), repo))
 			return repo
 		},
+		"aws:kms/key:Key": func(m *mocks, name, _ string, _ resource.PropertyMap, set func(string, any)) string {
+			h := hash8("kms/" + name)
+			id := fmt.Sprintf("%s-0000-4000-8000-0000%s", h, h)
+			set("keyId", id)
+			set("arn", fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.Region(), m.Account(), id))
+			return id
+		},
 		"aws:s3/bucketV2:BucketV2": func(m *mocks, name, _ string, _ resource.PropertyMap, set func(string, any)) string {
 			bucket := name + "-" + hash8("s3/"+name)
 			set("bucket", bucket)
@@ -112,10 +119,26 @@ func init() {
 			return resource.NewPropertyMapFromMap(map[string]any{"id": id, "instanceState": "stopped"}), nil
 		},
 	}
+	// Who runs the plan: a CI role's session, as `pulumi up` in deploy.yml would be.
+	invokes["aws:index/getCallerIdentity:getCallerIdentity"] = func(m *mocks, _ resource.PropertyMap) (resource.PropertyMap, error) {
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": m.Account(), "id": m.Account(), "userId": "AROAMOCK:pulumi",
+			"arn": "arn:aws:sts::" + m.Account() + ":assumed-role/" + DeployRole + "/pulumi",
+		}), nil
+	}
+	invokes["aws:iam/getSessionContext:getSessionContext"] = func(m *mocks, args resource.PropertyMap) (resource.PropertyMap, error) {
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"arn": args["arn"].StringValue(), "id": args["arn"].StringValue(), "issuerName": DeployRole, "issuerId": "AROAMOCK",
+			"issuerArn": "arn:aws:iam::" + m.Account() + ":role/" + DeployRole, "sessionName": "pulumi",
+		}), nil
+	}
 	for token, hook := range invokes {
 		invokeHooks[token] = hook
 	}
 }
+
+// DeployRole is the mocked deploying role (the README's CI deploy role).
+const DeployRole = "bookstore-deploy"
 
 // named gives a resource whose AWS name is its logical name that name as
 // its id and "name" output, as Pulumi's auto-naming would (less the suffix).

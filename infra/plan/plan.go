@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -39,6 +40,11 @@ type Resource struct {
 	// IgnoreChanges and DependsOn (URNs) are resource options, for tests.
 	IgnoreChanges []string `json:"-"`
 	DependsOn     []string `json:"-"`
+	// ID and State are what the mocks answered (the fake id, the inputs
+	// plus computed ARNs and names), so checks can follow a reference
+	// (a rule's securityGroupId, a parameter's keyId) to its resource.
+	ID    string         `json:"-"`
+	State map[string]any `json:"-"`
 }
 
 // Secret is how a secret value appears in a plan.
@@ -57,6 +63,9 @@ type Options struct {
 	Secrets map[string]string
 	// StackReferences are the outputs of other stacks, by stack name.
 	StackReferences map[string]map[string]any
+	// Unset removes keys (mock secrets included), to plan a stack whose
+	// operator forgot one.
+	Unset []string
 }
 
 // MockSecrets stand in for `pulumi config set --secret` values, which an
@@ -96,6 +105,10 @@ func Run(opts Options) (*Plan, error) {
 		cfg[k] = v
 		secretKeys = append(secretKeys, k)
 	}
+	for _, k := range opts.Unset {
+		delete(cfg, k)
+		secretKeys = slices.DeleteFunc(secretKeys, func(s string) bool { return s == k })
+	}
 	sort.Strings(secretKeys)
 	region := cfg["aws:region"]
 	if region == "" {
@@ -122,7 +135,10 @@ func Run(opts Options) (*Plan, error) {
 	}
 	p := &Plan{Objective: opts.Objective, Outputs: outputs, Resources: []Resource{}}
 	for _, r := range m.resources {
-		p.Resources = append(p.Resources, Resource{Type: r.typ, Name: r.name, Inputs: plainMap(r.inputs), IgnoreChanges: r.ignoreChanges, DependsOn: r.dependsOn})
+		p.Resources = append(p.Resources, Resource{
+			Type: r.typ, Name: r.name, Inputs: plainMap(r.inputs), IgnoreChanges: r.ignoreChanges, DependsOn: r.dependsOn,
+			ID: r.id, State: plainMap(r.state),
+		})
 	}
 	sort.SliceStable(p.Resources, func(i, j int) bool {
 		a, b := p.Resources[i], p.Resources[j]

@@ -20,6 +20,7 @@ type Resource struct {
 	Inputs        map[string]any
 	IgnoreChanges []string
 	Parent        string
+	DependsOn     []string // URNs
 }
 
 // Mocks records registrations; Outputs adds computed outputs per type.
@@ -38,7 +39,7 @@ type Mocks struct {
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	r := Resource{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs.Mappable()}
 	if rpc := args.RegisterRPC; rpc != nil {
-		r.IgnoreChanges, r.Parent = rpc.GetIgnoreChanges(), rpc.GetParent()
+		r.IgnoreChanges, r.Parent, r.DependsOn = rpc.GetIgnoreChanges(), rpc.GetParent(), rpc.GetDependencies()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)

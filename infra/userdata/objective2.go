@@ -99,7 +99,7 @@ var (
 var scaledReservedEnv = map[string]bool{"BOOKSTORE_ENV": true, "BOOKSTORE_TRUSTED_PROXIES": true}
 
 func (a ScaledApp) validate() error {
-	env := App{Port: a.Port, Env: a.Env, DBPasswordParameter: "/unused", ReleaseParameter: "/unused"}
+	env := App{Port: a.Port, Env: a.Env, DBPasswordParameter: "/unused", AdminPasswordParameter: "/unused", ReleaseParameter: "/unused", TrustedProxies: a.TrustedProxies}
 	if err := env.validate(); err != nil {
 		return err
 	}

@@ -31,7 +31,12 @@ type SwarmNode struct {
 	AddressPool string
 	// Deploy is set on managers.
 	Deploy *SwarmDeploy
+	// KeyAlias is the stack's KMS key (alias/...), which every SecureString
+	// a manager writes is put under: without it SSM would use aws/ssm.
+	KeyAlias string
 }
+
+var keyAliasPattern = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]+$`)
 
 // JoinToken is a role's join-token parameter.
 type JoinToken struct {
@@ -162,6 +167,9 @@ func (n SwarmNode) validate() error {
 	}
 	if n.Placeholder == "" || !labelPattern.MatchString(n.Placeholder) {
 		return fmt.Errorf("userdata: placeholder %q must be a plain word", n.Placeholder)
+	}
+	if n.Manager && !keyAliasPattern.MatchString(n.KeyAlias) {
+		return fmt.Errorf("userdata: node %d: managers write SecureStrings and need the stack key's alias, got %q", n.Index, n.KeyAlias)
 	}
 	if n.Manager != (n.Deploy != nil) {
 		return fmt.Errorf("userdata: node %d: managers, and only they, deploy the stack", n.Index)

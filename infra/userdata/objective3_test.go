@@ -45,6 +45,7 @@ func swarmNodes(managers int) []userdata.SwarmNode {
 		if n.Manager {
 			n.TokenParameter = swarmParams + "swarm-manager-token"
 			n.Deploy = swarmDeploy()
+			n.KeyAlias = "alias/bookstore/objective3/secrets"
 		}
 		if n.Init {
 			n.Publish = []userdata.JoinToken{{Role: "manager", Parameter: swarmParams + "swarm-manager-token"}}
@@ -128,6 +129,8 @@ func TestSwarmDeployHelper(t *testing.T) {
 		"--secret-id \"${DB_MASTER_SECRET}\"",
 		"install -d -o 65532 -g 65532 -m 0755 /mnt/bookstore-efs/uploads",
 		"global-bundle.pem | docker_secret rds_ca",
+		// Under the stack's key, not aws/ssm (SSM's default when KeyId is absent).
+		`"KeyId": sys.argv[2]`, `"$1" 'alias/bookstore/objective3/secrets' > "${input}"`,
 	} {
 		if !strings.Contains(deploy, want) {
 			t.Errorf("the deploy helper lacks %q", want)
@@ -148,6 +151,8 @@ func TestSwarmNodeRefusesBadInput(t *testing.T) {
 		"bad parameter":           func(n *userdata.SwarmNode) { n.TokenParameter = "token; rm -rf /" },
 		"bad service":             func(n *userdata.SwarmNode) { n.Deploy.Databases[0].Name = "auth`x`" },
 		"pool":                    func(n *userdata.SwarmNode) { n.AddressPool = "10.208.0.0" },
+		"no key":                  func(n *userdata.SwarmNode) { n.KeyAlias = "" },
+		"key not an alias":        func(n *userdata.SwarmNode) { n.KeyAlias = "alias/x'; reboot" },
 	}
 	for name, edit := range cases {
 		n := swarmNodes(1)[0]

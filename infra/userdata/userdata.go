@@ -83,6 +83,9 @@ type App struct {
 	// ReleaseParameter names the String parameter holding the Release the
 	// VM installs and follows.
 	ReleaseParameter string
+	// TrustedProxies is the proxy's address range, whose X-Forwarded-For
+	// the app believes (so each shopper, not the proxy, is rate limited).
+	TrustedProxies string
 }
 
 // DeployScript installs and follows the release on the app VM.
@@ -151,6 +154,7 @@ var (
 // reservedEnv is set by the boot script itself.
 var reservedEnv = map[string]bool{
 	"BOOKSTORE_ADDR": true, "BOOKSTORE_DB_DSN": true, "BOOKSTORE_UPLOADS_DIR": true, "BOOKSTORE_ADMIN_PASSWORD": true,
+	"BOOKSTORE_ENV": true, "BOOKSTORE_TRUSTED_PROXIES": true, "BOOKSTORE_HTTPS_ONLY": true,
 }
 
 func (a App) validate() error {
@@ -171,8 +175,11 @@ func (a App) validate() error {
 			return fmt.Errorf("userdata: %q is not an SSM parameter name", p)
 		}
 	}
-	if a.DBPasswordParameter == "" || a.ReleaseParameter == "" {
-		return fmt.Errorf("userdata: the database password and release parameters are required")
+	if a.DBPasswordParameter == "" || a.ReleaseParameter == "" || a.AdminPasswordParameter == "" {
+		return fmt.Errorf("userdata: the database password, admin password and release parameters are required")
+	}
+	if !cidrListPattern.MatchString(a.TrustedProxies) {
+		return fmt.Errorf("userdata: invalid trusted proxies %q", a.TrustedProxies)
 	}
 	return nil
 }

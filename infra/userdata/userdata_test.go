@@ -16,6 +16,7 @@ func app() userdata.App {
 		DBPasswordParameter:    "/bookstore/objective1/db-password",
 		AdminPasswordParameter: "/bookstore/objective1/admin-password",
 		ReleaseParameter:       "/bookstore/objective1/app-release",
+		TrustedProxies:         "10.0.2.0/24",
 	}
 }
 
@@ -78,7 +79,7 @@ func TestScriptsPassBashAndShellcheck(t *testing.T) {
 		"proxy_route53": renderProxy(t, proxy("route53", "http", false)),
 	}
 	noAdmin := app()
-	noAdmin.AdminPasswordParameter, noAdmin.Env = "", nil
+	noAdmin.Env = nil
 	variants["app_minimal"] = renderApp(t, noAdmin)
 	for name, scripts := range variants {
 		t.Run(name, func(t *testing.T) { scripttest.Check(t, scripts) })
@@ -188,6 +189,11 @@ func TestAppRunsUnderSystemdWithMariaDB(t *testing.T) {
 		"BOOKSTORE_ADDR=0.0.0.0:8080",
 		"BOOKSTORE_DB_DSN=mysql://bookstore:${DB_PASSWORD_URL}@127.0.0.1:3306/bookstore",
 		"BOOKSTORE_SEED_DEMO=true",
+		// Production: the proxy's X-Forwarded-For believed, cookies Secure.
+		"\nBOOKSTORE_ENV=production\n",
+		"\nBOOKSTORE_HTTPS_ONLY=true\n",
+		"\nBOOKSTORE_TRUSTED_PROXIES=10.0.2.0/24\n",
+		"\nBOOKSTORE_ADMIN_PASSWORD=${ADMIN_PASSWORD}\n",
 		"\n" + userdata.DeployScript + "\n",
 		"systemctl enable --now bookstore-deploy.timer",
 	} {
@@ -248,6 +254,12 @@ func TestRejectsUnsafeValues(t *testing.T) {
 		func(a *userdata.App) { a.DBPasswordParameter = "" },
 		func(a *userdata.App) { a.ReleaseParameter = "" },
 		func(a *userdata.App) { a.Port = 0 },
+		// MySQL makes the app refuse to start without an admin password.
+		func(a *userdata.App) { a.AdminPasswordParameter = "" },
+		func(a *userdata.App) { a.TrustedProxies = "" },
+		func(a *userdata.App) { a.TrustedProxies = "10.0.2.0/24; reboot" },
+		func(a *userdata.App) { a.Env["BOOKSTORE_ENV"] = "development" },
+		func(a *userdata.App) { a.Env["BOOKSTORE_HTTPS_ONLY"] = "false" },
 	}
 	for i, mutate := range bad {
 		a := app()
