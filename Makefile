@@ -4,6 +4,7 @@
 GO        ?= go
 BIN       := bin/bookstore
 OBJECTIVE ?= 1
+ACME      ?= local
 export GOFLAGS ?= -mod=mod
 
 .PHONY: all build run test lint vet fmt bench plan plan-update local clean
@@ -36,8 +37,8 @@ plan: ## offline plan of objective $(OBJECTIVE) as JSON, no cloud credentials ne
 plan-update: ## rewrite the committed golden plans of every implemented objective after an intended infrastructure change
 	$(GO) run ./infra/cmd/plan --objective all --update
 
-local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; Ctrl-C stops it all
-	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --binary ./$(BIN)
+local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; ACME=pebble: certificate from certbot against pebble; Ctrl-C stops it all
+	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --acme $(ACME) --binary ./$(BIN)
 
 clean:
 	rm -rf bin
