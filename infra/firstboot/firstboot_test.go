@@ -416,3 +416,31 @@ type dnsOf struct {
 func (d dnsOf) SetA(host, ip string) error      { return d.s.SetA(d.ctx, host, ip) }
 func (d dnsOf) SetTXT(host, value string) error { return d.s.SetTXT(d.ctx, host, value) }
 func (d dnsOf) ClearTXT(host string) error      { return d.s.ClearTXT(d.ctx, host) }
+
+// TestRootfs: the cached rootfs is a Debian 12 system whose init is systemd
+// and that has what the user data needs before its own apt-get (curl, CA
+// certificates). .ci/run runs it first, so a cold cache is built outside
+// make test's per-package timeout.
+func TestRootfs(t *testing.T) {
+	testenv.Tool(t, "debootstrap")
+	if os.Geteuid() != 0 {
+		testenv.Missing(t, "debootstrap needs root")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	root, err := firstboot.EnsureRootfs(ctx, cacheDir(t), os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := string(mustRead(t, filepath.Join(root, "etc/debian_version"))); !strings.HasPrefix(v, "12.") {
+		t.Errorf("rootfs is Debian %q, want 12.x", strings.TrimSpace(v))
+	}
+	if init, err := filepath.EvalSymlinks(filepath.Join(root, "sbin/init")); err != nil || !strings.HasSuffix(init, "/systemd") {
+		t.Errorf("/sbin/init is %q (%v), want systemd", init, err)
+	}
+	for _, f := range []string{"usr/bin/curl", "etc/ssl/certs/ca-certificates.crt", "usr/bin/ip"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("rootfs lacks %s", f)
+		}
+	}
+}
