@@ -5,6 +5,7 @@ GO        ?= go
 BIN       := bin/bookstore
 OBJECTIVE ?= 1
 FUZZTIME  ?= 10s
+ACME      ?= local
 export GOFLAGS ?= -mod=mod
 
 .PHONY: all build run test lint vet fmt bench plan plan-update policy local clean fuzz
@@ -53,8 +54,8 @@ plan-update: ## rewrite the committed golden plans of every implemented objectiv
 policy: ## the security rules (infra/policy) on the offline plan of every objective; each violation names its rule and resource
 	$(GO) run ./infra/cmd/policy
 
-local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; Ctrl-C stops it all
-	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --binary ./$(BIN)
+local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; ACME=pebble: certificate from certbot against pebble; Ctrl-C stops it all
+	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --acme $(ACME) --binary ./$(BIN)
 
 clean:
 	rm -rf bin

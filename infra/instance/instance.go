@@ -186,3 +186,25 @@ func UbuntuAMI(ctx *pulumi.Context, pinned string) (string, error) {
 	}
 	return ami.Id, nil
 }
+
+// DebianAMI is the pinned AMI when set, else the current official Debian 12
+// amd64 image (the Debian cloud team's account): the OS the first-boot test
+// (infra/firstboot) boots the user data on.
+func DebianAMI(ctx *pulumi.Context, pinned string) (string, error) {
+	if pinned != "" {
+		return pinned, nil
+	}
+	ami, err := ec2.LookupAmi(ctx, &ec2.LookupAmiArgs{
+		MostRecent: pulumi.BoolRef(true),
+		Owners:     []string{"136693071363"}, // Debian
+		Filters: []ec2.GetAmiFilter{
+			{Name: "name", Values: []string{"debian-12-amd64-*"}},
+			{Name: "architecture", Values: []string{"x86_64"}},
+			{Name: "virtualization-type", Values: []string{"hvm"}},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("looking up the Debian 12 AMI: %w", err)
+	}
+	return ami.Id, nil
+}

@@ -8,12 +8,22 @@ import (
 	"github.com/tet-bookstore/bookstore/infra/nginx"
 )
 
+// frontTLS says where the front's certificate is: the local CA's ("local")
+// or certbot's live directory (ACME=pebble), and whether the front is still
+// in its bootstrap configuration (port 80 answering HTTP-01 only, as the
+// proxy VM before its certificate exists).
+type frontTLS struct {
+	tls       nginx.TLS
+	webroot   string
+	bootstrap bool
+}
+
 // writeNginxConfig renders the same sites as the proxy VM, with loopback
-// listeners, the local certificate and the layout's site wired to its
+// listeners, the front's certificate and the layout's site wired to its
 // upstream, followed by the layout's balancer if any; it returns nginx's
 // arguments. One NGINX runs both: the front and the balancer are separate
 // server blocks, as the proxy VM and the ALB are separate hops.
-func writeNginxConfig(prefix string, o Options, l layout) ([]string, error) {
+func writeNginxConfig(prefix string, o Options, l layout, front frontTLS) ([]string, error) {
 	for _, d := range []string{prefix, filepath.Join(prefix, "logs"), filepath.Join(prefix, "tmp")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
@@ -28,7 +38,7 @@ func writeNginxConfig(prefix string, o Options, l layout) ([]string, error) {
 			sites[i].Upstream = l.upstream
 		}
 	}
-	conf, err := nginx.RenderSites(nginx.Proxy{
+	desc := nginx.Proxy{
 		Domain: Domain,
 		Sites:  sites,
 		Listen: nginx.Listen{
@@ -36,8 +46,14 @@ func writeNginxConfig(prefix string, o Options, l layout) ([]string, error) {
 			HTTPS:           "127.0.0.1:" + strconv.Itoa(o.HTTPSPort),
 			PublicHTTPSPort: o.HTTPSPort,
 		},
-		TLS: nginx.TLS{LiveDir: filepath.Join(prefix, "live"), CertName: "local"},
-	})
+		TLS:         front.tls,
+		ACMEWebroot: front.webroot,
+	}
+	render := nginx.RenderSites
+	if front.bootstrap {
+		render = nginx.RenderBootstrap
+	}
+	conf, err := render(desc)
 	if err != nil {
 		return nil, err
 	}

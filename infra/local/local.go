@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tet-bookstore/bookstore/infra/localca"
+	"github.com/tet-bookstore/bookstore/infra/nginx"
 )
 
 // Domain is the local apex: browsers resolve *.localhost to loopback.
@@ -57,6 +58,13 @@ type Options struct {
 	// Environ is the environment the apps inherit; every BOOKSTORE_* in it
 	// is passed through (the admin account, the demo seed ...).
 	Environ []string
+	// ACME is where the front's certificate comes from: ACMELocal (default,
+	// a throw-away CA) or ACMEPebble (certbot against a local pebble, the
+	// proxy VM's steps: bootstrap sites, HTTP-01 through NGINX, full sites).
+	ACME string
+	// CacheDir keeps pebble's binaries between runs; default
+	// acme.DefaultCacheDir().
+	CacheDir string
 	// Log receives the children's output, each line labelled with the
 	// process's name; default os.Stderr.
 	Log io.Writer
@@ -83,6 +91,9 @@ type Topology struct {
 	// rehearsal created it (and drops it on Stop).
 	DBDSN    string
 	Database string
+	// ACME is the certbot and pebble behind the front's certificate when
+	// Options.ACME is ACMEPebble; nil otherwise.
+	ACME *ACMEFront
 	// AdminPasswordFile holds the admin password the rehearsal generated
 	// because MySQL needs one and the environment gave none; "" otherwise.
 	AdminPasswordFile string
@@ -153,6 +164,9 @@ type child struct {
 func Start(ctx context.Context, o Options) (*Topology, error) {
 	o = o.withDefaults()
 	var plan func(context.Context, *Topology, Options) (layout, error)
+	if o.ACME != "" && o.ACME != ACMELocal && o.ACME != ACMEPebble {
+		return nil, fmt.Errorf("local: ACME %q is neither %q (a throw-away CA) nor %q (certbot against pebble)", o.ACME, ACMELocal, ACMEPebble)
+	}
 	switch o.Objective {
 	case 1:
 		plan = planObjective1
@@ -187,15 +201,19 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 		return nil, err
 	}
 	t.prefix = prefix
-	issued, err := localca.Issue(filepath.Join(prefix, "live", "local"), []string{
-		Domain, "objective1." + Domain, "objective2." + Domain, "objective3." + Domain, "127.0.0.1",
-	})
-	if err != nil {
-		t.Stop()
-		return nil, err
+	front := frontTLS{bootstrap: true, webroot: filepath.Join(prefix, "acme-webroot")}
+	if o.ACME != ACMEPebble {
+		issued, err := localca.Issue(filepath.Join(prefix, "live", "local"), []string{
+			Domain, "objective1." + Domain, "objective2." + Domain, "objective3." + Domain, "127.0.0.1",
+		})
+		if err != nil {
+			t.Stop()
+			return nil, err
+		}
+		t.CA = issued.CAPool
+		front = frontTLS{tls: nginx.TLS{LiveDir: filepath.Join(prefix, "live"), CertName: "local"}}
 	}
-	t.CA = issued.CAPool
-	nginxArgs, err := writeNginxConfig(prefix, o, l)
+	nginxArgs, err := writeNginxConfig(prefix, o, l, front)
 	if err != nil {
 		t.Stop()
 		return nil, err
@@ -231,6 +249,12 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 	if err := t.start(process{name: "nginx", bin: o.NginxBin, args: nginxArgs, env: o.Environ, group: "nginx"}); err != nil {
 		t.Stop()
 		return nil, err
+	}
+	if o.ACME == ACMEPebble {
+		if err := t.obtainCertificate(ctx, o, l, front, nginxArgs); err != nil {
+			t.Stop()
+			return nil, err
+		}
 	}
 	if err := t.waitReady(ctx, 30*time.Second, []string{t.URL + "readyz"}, t.exited); err != nil {
 		t.Stop()

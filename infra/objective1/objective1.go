@@ -22,7 +22,7 @@ func Run(ctx *pulumi.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	ami, err := instance.UbuntuAMI(ctx, cfg.AMI)
+	ami, err := instance.DebianAMI(ctx, cfg.AMI)
 	if err != nil {
 		return err
 	}

@@ -99,6 +99,21 @@ func TestInstancesAreHardened(t *testing.T) {
 	}
 }
 
+// TestVMsBootDebian12: both VMs run the official Debian 12 image, the OS
+// whose packages the scripts install with apt and that infra/firstboot boots.
+func TestVMsBootDebian12(t *testing.T) {
+	p := run(t, nil, nil)
+	for _, vm := range p.Find(instanceType, "") {
+		if vm.Inputs["ami"] != "ami-0mockdebian12" {
+			t.Errorf("%s: AMI %v, want the Debian 12 lookup's (owner 136693071363, debian-12-amd64-*)", vm.Name, vm.Inputs["ami"])
+		}
+		ud := str(vm.Inputs["userData"])
+		if !strings.Contains(ud, "apt-get install -y -q") || !strings.Contains(ud, " awscli\n") || strings.Contains(ud, "snap ") {
+			t.Errorf("%s: user data must install the AWS CLI from Debian's awscli package, not a snap", vm.Name)
+		}
+	}
+}
+
 func TestAMICanBePinned(t *testing.T) {
 	p := run(t, map[string]string{"bookstore:ami": "ami-0123456789abcdef0"}, nil)
 	for _, vm := range p.Find(instanceType, "") {

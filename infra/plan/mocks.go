@@ -158,6 +158,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id":      m.region,
 		}), nil
 	case "aws:ec2/getAmi:getAmi":
+		if owners := args.Args["owners"]; owners.IsArray() && len(owners.ArrayValue()) == 1 && owners.ArrayValue()[0].StringValue() == "136693071363" {
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"id":      "ami-0mockdebian12",
+				"imageId": "ami-0mockdebian12",
+				"name":    "debian-12-amd64-20250101-1000",
+			}), nil
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id":      "ami-0mockubuntu2404",
 			"imageId": "ami-0mockubuntu2404",

@@ -40,14 +40,15 @@ func main() {
 	db := flag.String("db", envOr("LOCAL_DB", "sqlite"), "objective 1: sqlite, or mariadb for the server at 127.0.0.1:3306")
 	mysqlServer := flag.String("mysql", envOr("LOCAL_MYSQL_DSN", local.DefaultMySQLServer), "objectives 2 and 3: the MySQL server (mysql://USER:PASS@HOST:PORT/) to create the databases on")
 	keep := flag.Bool("keep", false, "keep the temporary directory (database, uploads) on exit")
+	acmeMode := flag.String("acme", envOr("ACME", local.ACMELocal), "the front's certificate: local (a throw-away CA) or pebble (certbot against a local pebble ACME server, HTTP-01 through NGINX)")
 	flag.Parse()
-	if err := run(*objective, *binary, *db, *mysqlServer, *keep); err != nil {
+	if err := run(*objective, *binary, *db, *mysqlServer, *acmeMode, *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "local: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(objective int, binary, db, mysqlServer string, keep bool) error {
+func run(objective int, binary, db, mysqlServer, acmeMode string, keep bool) error {
 	httpsPort, err := port("LOCAL_HTTPS_PORT", 8443)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func run(objective int, binary, db, mysqlServer string, keep bool) error {
 	defer stop()
 	topo, err := local.Start(ctx, local.Options{
 		Objective: objective, Binary: binary, HTTPSPort: httpsPort, HTTPPort: httpPort,
-		Dir: dir, DBDSN: dsn, MySQLServer: mysqlServer, Environ: os.Environ(),
+		Dir: dir, DBDSN: dsn, MySQLServer: mysqlServer, Environ: os.Environ(), ACME: acmeMode,
 	})
 	if err != nil {
 		return unwrapLocal(err)
@@ -121,6 +122,11 @@ func printReady(w io.Writer, topo *local.Topology) {
 	}
 	if topo.AdminPasswordFile != "" {
 		fmt.Fprintf(w, "  admin password (generated, for BOOKSTORE_ADMIN_EMAIL or admin@bookstore.local): %s\n", topo.AdminPasswordFile)
+	}
+	if topo.ACME != nil {
+		fmt.Fprintf(w, "  certificate: issued by pebble through certbot (%s); trust %s to browse it\n", topo.ACME.CertFile(), topo.ACME.RootFile)
+		fmt.Fprintf(w, "(%s redirects to HTTPS; Ctrl-C stops)\n", topo.HTTPURL)
+		return
 	}
 	fmt.Fprintf(w, "(certificate from a throw-away local CA; %s redirects to HTTPS; Ctrl-C stops)\n", topo.HTTPURL)
 }
