@@ -4,9 +4,10 @@
 GO        ?= go
 BIN       := bin/bookstore
 OBJECTIVE ?= 1
+IMAGE     ?= bookstore:dev
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build run test lint vet fmt bench plan plan-update local clean
+.PHONY: all build run test lint vet fmt bench plan plan-update local image clean
 
 all: lint test
 
@@ -38,6 +39,9 @@ plan-update: ## rewrite the committed golden plans of every implemented objectiv
 
 local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; Ctrl-C stops it all
 	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --binary ./$(BIN)
+
+image: ## the Dockerfile built by the local Docker engine (classic builder) on local base images, tagged $(IMAGE)
+	./infra/image/build.sh $(IMAGE)
 
 clean:
 	rm -rf bin

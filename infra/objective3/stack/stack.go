@@ -286,7 +286,15 @@ func checkSharedDirs(p *types.Project, s types.ServiceConfig, fail func(string, 
 	fail("BOOKSTORE_UPLOADS_DIR %s must be on a writable NFS volume shared by all nodes", *dir)
 }
 
+// appLiveness is the app services' healthcheck: the binary checks itself
+// (the image has no shell) on /healthz, so a database outage, which turns
+// /readyz to 503, restarts no task.
+var appLiveness = []string{"CMD", "/usr/local/bin/bookstore", "healthcheck", "--path", "/healthz"}
+
 func checkAppService(s types.ServiceConfig, fail func(string, ...any)) {
+	if h := s.HealthCheck; h != nil && !slices.Equal(h.Test, appLiveness) {
+		fail("healthcheck must be liveness, %q, got %q", appLiveness, h.Test)
+	}
 	if s.Deploy != nil && (s.Deploy.Replicas == nil || *s.Deploy.Replicas != 2) {
 		fail("runs 2 replicas")
 	}

@@ -101,6 +101,7 @@ func TestValidatorRejectsBrokenStacks(t *testing.T) {
 	cases := []struct {
 		name, old, new, want string
 	}{
+		{"readiness healthcheck", `"healthcheck", "--path", "/healthz"]`, `"healthcheck"]`, "service auth: healthcheck must be liveness"},
 		{"undefined secret", "  admin_password:\n    external: true\n", "", "undefined secret admin_password"},
 		{"secret in the file", "  service_token:\n    external: true\n", "  service_token:\n    file: ./token.txt\n", "secret service_token must be external"},
 		{"credential in the environment", "      BOOKSTORE_ADMIN_PASSWORD_FILE: /run/secrets/admin_password\n", "      BOOKSTORE_ADMIN_PASSWORD: hunter2\n", "BOOKSTORE_ADMIN_PASSWORD looks like a credential"},
