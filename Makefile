@@ -5,6 +5,7 @@ GO        ?= go
 BIN       := bin/bookstore
 OBJECTIVE ?= 1
 IMAGE     ?= bookstore:dev
+ENGINE    ?=
 export GOFLAGS ?= -mod=mod
 
 .PHONY: all build run test lint vet fmt bench plan plan-update local image clean
@@ -37,8 +38,8 @@ plan: ## offline plan of objective $(OBJECTIVE) as JSON, no cloud credentials ne
 plan-update: ## rewrite the committed golden plans of every implemented objective after an intended infrastructure change
 	$(GO) run ./infra/cmd/plan --objective all --update
 
-local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; Ctrl-C stops it all
-	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --binary ./$(BIN)
+local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; OBJECTIVE=3 ENGINE=swarm on a real 3-node Docker Swarm; Ctrl-C stops it all
+	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --binary ./$(BIN) --engine "$(ENGINE)"
 
 image: ## the Dockerfile built by the local Docker engine (classic builder) on local base images, tagged $(IMAGE)
 	./infra/image/build.sh $(IMAGE)

@@ -102,6 +102,7 @@ func TestValidatorRejectsBrokenStacks(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"readiness healthcheck", `"healthcheck", "--path", "/healthz"]`, `"healthcheck"]`, "service auth: healthcheck must be liveness"},
+		{"dash in a required variable's message", "first admin's email address}", "first admin's e-mail}", "docker stack deploy reads the text after the '-'"},
 		{"undefined secret", "  admin_password:\n    external: true\n", "", "undefined secret admin_password"},
 		{"secret in the file", "  service_token:\n    external: true\n", "  service_token:\n    file: ./token.txt\n", "secret service_token must be external"},
 		{"credential in the environment", "      BOOKSTORE_ADMIN_PASSWORD_FILE: /run/secrets/admin_password\n", "      BOOKSTORE_ADMIN_PASSWORD: hunter2\n", "BOOKSTORE_ADMIN_PASSWORD looks like a credential"},
