@@ -26,10 +26,11 @@ RUN go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/books
 FROM ${RUNTIME_IMAGE}
 COPY --from=build /out/bookstore /usr/local/bin/bookstore
 COPY --from=build --chown=65532:65532 /out/data /data
-WORKDIR /data
-ENV BOOKSTORE_ADDR=0.0.0.0:8080 \
-    BOOKSTORE_DB_DSN=sqlite:/data/bookstore.db \
-    BOOKSTORE_UPLOADS_DIR=/data/uploads
+# The app's defaults (sqlite:data/bookstore.db, data/uploads) from / are
+# /data. They are not set here: a BOOKSTORE_X in the image would shadow the
+# BOOKSTORE_X_FILE a Swarm service gives (its DSN as a Docker secret).
+WORKDIR /
+ENV BOOKSTORE_ADDR=0.0.0.0:8080
 USER 65532:65532
 EXPOSE 8080
 VOLUME ["/data"]
