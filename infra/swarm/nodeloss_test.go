@@ -122,7 +122,10 @@ func checkNodeLoss(t *testing.T, r *swarm.Rehearsal) {
 						told[i][p.ID] = key
 						break
 					}
-					if code == 409 || code == 400 || time.Now().After(deadline) {
+					if code == 409 { // sold out: a definite answer
+						return
+					}
+					if code == 400 || time.Now().After(deadline) {
 						mu.Lock()
 						undecided = append(undecided, fmt.Sprintf("%s: %d", key, code))
 						mu.Unlock()
