@@ -6,9 +6,11 @@ BIN       := bin/bookstore
 OBJECTIVE ?= 1
 FUZZTIME  ?= 10s
 ACME      ?= local
+IMAGE     ?= bookstore:dev
+ENGINE    ?=
 export GOFLAGS ?= -mod=mod
 
-.PHONY: all build run test lint vet fmt bench plan plan-update policy local clean fuzz
+.PHONY: all build run test lint vet fmt bench plan plan-update policy local image clean fuzz
 
 all: lint test
 
@@ -54,8 +56,11 @@ plan-update: ## rewrite the committed golden plans of every implemented objectiv
 policy: ## the security rules (infra/policy) on the offline plan of every objective; each violation names its rule and resource
 	$(GO) run ./infra/cmd/policy
 
-local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; ACME=pebble: certificate from certbot against pebble; Ctrl-C stops it all
-	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --acme $(ACME) --binary ./$(BIN)
+local: build ## rehearse objective $(OBJECTIVE) on loopback (app + NGINX), seeded like `make run`; ACME=pebble: certificate from certbot against pebble; OBJECTIVE=3 ENGINE=swarm on a real 3-node Docker Swarm; Ctrl-C stops it all
+	BOOKSTORE_SEED_DEMO=$${BOOKSTORE_SEED_DEMO:-true} $(GO) run ./infra/cmd/local --objective $(OBJECTIVE) --acme $(ACME) --binary ./$(BIN) --engine "$(ENGINE)"
+
+image: ## the Dockerfile built by the local Docker engine (classic builder) on local base images, tagged $(IMAGE)
+	./infra/image/build.sh $(IMAGE)
 
 clean:
 	rm -rf bin

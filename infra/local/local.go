@@ -26,6 +26,7 @@ import (
 
 	"github.com/tet-bookstore/bookstore/infra/localca"
 	"github.com/tet-bookstore/bookstore/infra/nginx"
+	"github.com/tet-bookstore/bookstore/infra/swarm"
 )
 
 // Domain is the local apex: browsers resolve *.localhost to loopback.
@@ -65,6 +66,9 @@ type Options struct {
 	// CacheDir keeps pebble's binaries between runs; default
 	// acme.DefaultCacheDir().
 	CacheDir string
+	// Engine runs objective 3 on "" (processes on loopback) or EngineSwarm
+	// (a real three-node Docker Swarm).
+	Engine string
 	// Log receives the children's output, each line labelled with the
 	// process's name; default os.Stderr.
 	Log io.Writer
@@ -97,6 +101,8 @@ type Topology struct {
 	// AdminPasswordFile holds the admin password the rehearsal generated
 	// because MySQL needs one and the environment gave none; "" otherwise.
 	AdminPasswordFile string
+	// Swarm is objective 3's swarm with Engine EngineSwarm, nil otherwise.
+	Swarm *swarm.Rehearsal
 
 	log      io.Writer
 	prefix   string
@@ -174,8 +180,14 @@ func Start(ctx context.Context, o Options) (*Topology, error) {
 		plan = planObjective2
 	case 3:
 		plan = planObjective3
+		if o.Engine == EngineSwarm {
+			plan = planSwarm
+		}
 	default:
 		return nil, fmt.Errorf("local: objective %d has no local rehearsal (objectives 1, 2 and 3 have)", o.Objective)
+	}
+	if o.Engine != "" && (o.Engine != EngineSwarm || o.Objective != 3) {
+		return nil, fmt.Errorf("local: engine %q: only objective 3 has another engine, %q", o.Engine, EngineSwarm)
 	}
 	if _, err := exec.LookPath(o.NginxBin); err != nil {
 		return nil, fmt.Errorf("local: nginx not found (Debian: apt-get install nginx): %w", err)

@@ -95,3 +95,21 @@ func MySQL(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Docker returns the docker CLI once an engine answers it (DOCKER_HOST or
+// the default socket), or skips/fails through Missing.
+func Docker(t testing.TB) string {
+	t.Helper()
+	docker := Tool(t, "docker")
+	if docker == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, docker, "version", "--format", "{{.Server.Version}}").CombinedOutput()
+	if err != nil {
+		Missing(t, "no Docker engine answers (DOCKER_HOST=%q; .ci/run starts one): %v: %s", os.Getenv("DOCKER_HOST"), err, strings.TrimSpace(string(out)))
+		return ""
+	}
+	return docker
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tet-bookstore/bookstore/app/config"
@@ -57,10 +58,13 @@ func keygen(args []string, stdout io.Writer) error {
 func healthcheck(args []string) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	url := fs.String("url", "", "URL to GET (default http://127.0.0.1:PORT/readyz, PORT from BOOKSTORE_ADDR)")
+	url := fs.String("url", "", "URL to GET (default http://127.0.0.1:PORT/PATH, PORT from BOOKSTORE_ADDR)")
+	// /healthz for an orchestrator's liveness check: /readyz also fails
+	// while the database is away, and a restart would not bring it back.
+	path := fs.String("path", "/readyz", "path on BOOKSTORE_ADDR's port when --url is not given (/readyz or /healthz)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return fmt.Errorf("healthcheck: usage: bookstore healthcheck [--url URL] [--timeout 3s]")
+		return fmt.Errorf("healthcheck: usage: bookstore healthcheck [--url URL | --path /readyz] [--timeout 3s]")
 	}
 	if *url == "" {
 		addr := os.Getenv("BOOKSTORE_ADDR")
@@ -71,7 +75,10 @@ func healthcheck(args []string) error {
 		if err != nil {
 			return fmt.Errorf("healthcheck: BOOKSTORE_ADDR %q is not HOST:PORT", addr)
 		}
-		*url = "http://127.0.0.1:" + port + "/readyz"
+		if !strings.HasPrefix(*path, "/") {
+			return fmt.Errorf("healthcheck: --path %q must start with /", *path)
+		}
+		*url = "http://127.0.0.1:" + port + *path
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()

@@ -56,7 +56,7 @@ func TestKeygenWritesAServiceKeyPair(t *testing.T) {
 func TestHealthcheckExitStatus(t *testing.T) {
 	bin := buildBinary(t)
 	ready := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/readyz" {
+		if r.URL.Path != "/readyz" && r.URL.Path != "/healthz" {
 			http.NotFound(w, r)
 		}
 	}))
@@ -70,6 +70,16 @@ func TestHealthcheckExitStatus(t *testing.T) {
 	addr := "0.0.0.0:" + ready.URL[strings.LastIndex(ready.URL, ":")+1:]
 	if _, errOut, code := runBinary(t, bin, []string{"BOOKSTORE_ADDR=" + addr}, "healthcheck"); code != 0 {
 		t.Fatalf("healthy: exit %d, %s", code, errOut)
+	}
+	// --path picks another path there: liveness, for the Swarm stack.
+	if _, errOut, code := runBinary(t, bin, []string{"BOOKSTORE_ADDR=" + addr}, "healthcheck", "--path", "/healthz"); code != 0 {
+		t.Fatalf("healthy on /healthz: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := runBinary(t, bin, []string{"BOOKSTORE_ADDR=" + addr}, "healthcheck", "--path", "/nope"); code != 1 || !strings.Contains(errOut, "404") {
+		t.Fatalf("--path /nope: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := runBinary(t, bin, []string{"BOOKSTORE_ADDR=" + addr}, "healthcheck", "--path", "healthz"); code != 1 || !strings.Contains(errOut, "must start with /") {
+		t.Fatalf("--path without /: exit %d, %s", code, errOut)
 	}
 	if _, errOut, code := runBinary(t, bin, nil, "healthcheck", "--url", draining.URL+"/readyz"); code != 1 || !strings.Contains(errOut, "503") {
 		t.Fatalf("draining: exit %d, %s", code, errOut)

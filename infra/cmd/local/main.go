@@ -41,14 +41,15 @@ func main() {
 	mysqlServer := flag.String("mysql", envOr("LOCAL_MYSQL_DSN", local.DefaultMySQLServer), "objectives 2 and 3: the MySQL server (mysql://USER:PASS@HOST:PORT/) to create the databases on")
 	keep := flag.Bool("keep", false, "keep the temporary directory (database, uploads) on exit")
 	acmeMode := flag.String("acme", envOr("ACME", local.ACMELocal), "the front's certificate: local (a throw-away CA) or pebble (certbot against a local pebble ACME server, HTTP-01 through NGINX)")
+	engine := flag.String("engine", os.Getenv("ENGINE"), "objective 3: empty for processes on loopback, swarm for a real three-node Docker Swarm")
 	flag.Parse()
-	if err := run(*objective, *binary, *db, *mysqlServer, *acmeMode, *keep); err != nil {
+	if err := run(*objective, *binary, *db, *mysqlServer, *acmeMode, *engine, *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "local: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(objective int, binary, db, mysqlServer, acmeMode string, keep bool) error {
+func run(objective int, binary, db, mysqlServer, acmeMode, engine string, keep bool) error {
 	httpsPort, err := port("LOCAL_HTTPS_PORT", 8443)
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func run(objective int, binary, db, mysqlServer, acmeMode string, keep bool) err
 	defer stop()
 	topo, err := local.Start(ctx, local.Options{
 		Objective: objective, Binary: binary, HTTPSPort: httpsPort, HTTPPort: httpPort,
-		Dir: dir, DBDSN: dsn, MySQLServer: mysqlServer, Environ: os.Environ(), ACME: acmeMode,
+		Dir: dir, DBDSN: dsn, MySQLServer: mysqlServer, Environ: os.Environ(), ACME: acmeMode, Engine: engine,
 	})
 	if err != nil {
 		return unwrapLocal(err)
@@ -100,8 +101,23 @@ func run(objective int, binary, db, mysqlServer, acmeMode string, keep bool) err
 // printReady prints the ready: line first (scripts and tests wait for it),
 // then what an operator needs to poke at the topology.
 func printReady(w io.Writer, topo *local.Topology) {
+	if topo.Swarm != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		nodes, err := topo.Swarm.Cluster.NodeList(ctx)
+		cancel()
+		if err != nil {
+			nodes = err.Error()
+		}
+		fmt.Fprintf(w, "%s\n", nodes)
+	}
 	fmt.Fprintf(w, "ready: %s\n", topo.URL)
-	if topo.GatewayURL != "" {
+	if topo.Swarm != nil {
+		for _, n := range topo.Swarm.Cluster.Nodes {
+			fmt.Fprintf(w, "  node %s: %s, DOCKER_HOST=%s\n", n.Name, n.IP, n.Host)
+		}
+		fmt.Fprintf(w, "  gateway: %s (the entry balancer: PROXY protocol to the nodes' gateways)\n", topo.GatewayURL)
+	}
+	if topo.GatewayURL != "" && topo.Swarm == nil {
 		for _, in := range topo.Instances {
 			fmt.Fprintf(w, "  service %s: %s (pid %d)\n", in.Name, in.URL, in.PID)
 		}

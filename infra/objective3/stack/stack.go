@@ -109,11 +109,27 @@ func Check(ctx context.Context, dir string, env map[string]string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkInterpolation(string(content)); err != nil {
+		return err
+	}
 	p, err := Load(ctx, string(content), dir, env)
 	if err != nil {
 		return err
 	}
 	return Validate(p)
+}
+
+// requiredWithDash is ${VAR:?message} with a '-' in the message: the docker
+// CLI (20.10 to 28) splits on the first '-' before it looks for ":?", so
+// `docker stack deploy` silently substitutes the text after the dash
+// (compose-go reads it right, hence this separate check).
+var requiredWithDash = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]*-[^}]*\}`)
+
+func checkInterpolation(content string) error {
+	if m := requiredWithDash.FindString(content); m != "" {
+		return fmt.Errorf("%s: docker stack deploy reads the text after the '-' as a default; keep dashes out of the message", m)
+	}
+	return nil
 }
 
 // Validate returns every broken rule, one per line, or nil.
@@ -286,7 +302,15 @@ func checkSharedDirs(p *types.Project, s types.ServiceConfig, fail func(string, 
 	fail("BOOKSTORE_UPLOADS_DIR %s must be on a writable NFS volume shared by all nodes", *dir)
 }
 
+// appLiveness is the app services' healthcheck: the binary checks itself
+// (the image has no shell) on /healthz, so a database outage, which turns
+// /readyz to 503, restarts no task.
+var appLiveness = []string{"CMD", "/usr/local/bin/bookstore", "healthcheck", "--path", "/healthz"}
+
 func checkAppService(s types.ServiceConfig, fail func(string, ...any)) {
+	if h := s.HealthCheck; h != nil && !slices.Equal(h.Test, appLiveness) {
+		fail("healthcheck must be liveness, %q, got %q", appLiveness, h.Test)
+	}
 	if s.Deploy != nil && (s.Deploy.Replicas == nil || *s.Deploy.Replicas != 2) {
 		fail("runs 2 replicas")
 	}

@@ -143,6 +143,8 @@ func TestValidatorRejectsBrokenStacks(t *testing.T) {
 	cases := []struct {
 		name, old, new, want string
 	}{
+		{"readiness healthcheck", `"healthcheck", "--path", "/healthz"]`, `"healthcheck"]`, "service auth: healthcheck must be liveness"},
+		{"dash in a required variable's message", "first admin's email address}", "first admin's e-mail}", "docker stack deploy reads the text after the '-'"},
 		{"undefined secret", "  admin_password:\n    external: true\n", "", "undefined secret admin_password"},
 		{"secret in the file", "  catalog_service_key:\n    external: true\n", "  catalog_service_key:\n    file: ./key.pem\n", "secret catalog_service_key must be external"},
 		{"credential in the environment", "      BOOKSTORE_ADMIN_PASSWORD_FILE: /run/secrets/admin_password\n", "      BOOKSTORE_ADMIN_PASSWORD: hunter2\n", "BOOKSTORE_ADMIN_PASSWORD looks like a credential"},
