@@ -123,7 +123,7 @@ func (r *Rehearsal) createSecrets(ctx context.Context) error {
 		return err
 	}
 	values := map[string]func() ([]byte, error){
-		"service_token":     func() ([]byte, error) { return []byte(randomHex(32)), nil },
+		"csrf_secret":       func() ([]byte, error) { return []byte(randomHex(32)), nil },
 		"token_public_key":  func() ([]byte, error) { return os.ReadFile(filepath.Join(keys, token.PublicKeyFile)) },
 		"token_signing_key": func() ([]byte, error) { return os.ReadFile(filepath.Join(keys, token.PrivateKeyFile)) },
 		"admin_password":    func() ([]byte, error) { return []byte(r.AdminPassword), nil },
@@ -131,6 +131,13 @@ func (r *Rehearsal) createSecrets(ctx context.Context) error {
 		"rds_ca": func() ([]byte, error) { return os.ReadFile("/etc/ssl/certs/ca-certificates.crt") },
 	}
 	for _, svc := range stack.AppServices {
+		// Each service's own key, and its public key for the services it calls.
+		if err := token.WriteServiceKeyPair(keys, svc); err != nil {
+			return err
+		}
+		private, public := filepath.Join(keys, token.ServicePrivateKeyFile(svc)), filepath.Join(keys, token.ServicePublicKeyFile(svc))
+		values[svc+"_service_key"] = func() ([]byte, error) { return os.ReadFile(private) }
+		values[svc+"_service_public_key"] = func() ([]byte, error) { return os.ReadFile(public) }
 		name := "bookstore_" + svc
 		values[svc+"_db_dsn"] = func() ([]byte, error) {
 			dsn, err := r.DB.Database(ctx, name, randomHex(12))

@@ -67,7 +67,7 @@ func checkSecrets(t *testing.T, r *swarm.Rehearsal) {
 		if !strings.HasPrefix(dsn, "mysql://") {
 			t.Errorf("%s: /run/secrets/%s_db_dsn is not a DSN", svc, svc)
 		}
-		token := readSecret(t, c, "service_token")
+		token := readSecret(t, c, svc+"_service_key")
 		env, err := c.Node.Docker(ctx, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", c.ID)
 		if err != nil {
 			t.Fatal(err)
