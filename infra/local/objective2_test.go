@@ -133,7 +133,7 @@ func TestObjective2InstancesAreInterchangeable(t *testing.T) {
 		// shared CI machine; the generated admin password is tested too.
 		// The reconciler runs every second on reservations pending 3 s, so
 		// the fault test watches it repair what a killed request left.
-		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000", "BOOKSTORE_RECONCILE_INTERVAL=1s", "BOOKSTORE_RECONCILE_AFTER=3s"),
+		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000", "BOOKSTORE_MAX_OPEN_ORDERS=1000", "BOOKSTORE_RECONCILE_INTERVAL=1s", "BOOKSTORE_RECONCILE_AFTER=3s"),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func TestObjective3ServicesBehindTheGateway(t *testing.T) {
 		// sign-ups cheap on a shared CI machine; the reconciler runs every
 		// second on reservations pending for 3 s, so the kill test watches
 		// it repair what the crash left.
-		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000", "BOOKSTORE_SEED_DEMO=true",
+		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000", "BOOKSTORE_MAX_OPEN_ORDERS=1000", "BOOKSTORE_SEED_DEMO=true",
 			"BOOKSTORE_ADMIN_EMAIL="+o3AdminEmail, "BOOKSTORE_ADMIN_PASSWORD="+o3AdminPassword,
 			"BOOKSTORE_RECONCILE_INTERVAL=1s", "BOOKSTORE_RECONCILE_AFTER=3s"),
 	})
@@ -139,7 +139,7 @@ func TestObjective3ServicesBehindTheGateway(t *testing.T) {
 var ownedTables = map[string][]string{
 	"auth":     {"login_failures", "revoked_sessions", "sessions", "users"},
 	"catalog":  {"books", "stock_reservations", "usage_quotas"},
-	"purchase": {"deliveries", "delivery_providers", "payments", "purchases"},
+	"purchase": {"deliveries", "delivery_providers", "payment_attempts", "payments", "purchase_buyers", "purchases"},
 }
 
 func testServicesOwnTheirTables(t *testing.T, services map[string]local.Instance) {
@@ -258,7 +258,7 @@ func TestObjective3FallsBackToSQLitePerService(t *testing.T) {
 	topo, err := local.Start(ctx, local.Options{
 		Objective: 3, Binary: bin, NginxBin: nginxBin, HTTPSPort: freePort(t), HTTPPort: freePort(t),
 		Dir: dir, MySQLServer: fmt.Sprintf("mysql://root:@127.0.0.1:%d/", freePort(t)), Log: io.Discard,
-		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000", "BOOKSTORE_DB_DSN=sqlite:"+filepath.Join(dir, "shared.db"),
+		Environ: cleanEnviron("BOOKSTORE_BCRYPT_COST=4", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000", "BOOKSTORE_MAX_OPEN_ORDERS=1000", "BOOKSTORE_DB_DSN=sqlite:"+filepath.Join(dir, "shared.db"),
 			"BOOKSTORE_SERVICE_TOKEN=short", "BOOKSTORE_AUTH_URL=http://127.0.0.1:9"),
 	})
 	if err != nil {
