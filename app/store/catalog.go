@@ -92,11 +92,12 @@ func (s *CatalogStore) listBooks(ctx context.Context, q catalog.Query) ([]catalo
 	}
 	offset := (page - 1) * perPage
 	// One round trip: the page and, in an uncorrelated subquery the
-	// database evaluates once, how many match in all.
+	// database evaluates once, how many match in all. These reads bypass
+	// GORM, so its classifying hook does not see them: classify here.
 	rows, err := s.db.sql.QueryContext(ctx, "SELECT "+bookColumns+", (SELECT COUNT(*) FROM books"+where+") FROM books"+where+
 		" ORDER BY id DESC LIMIT ? OFFSET ?", append(append(append(make([]any, 0, 2*len(args)+2), args...), args...), perPage, offset)...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("select books: %w", err)
+		return nil, 0, fmt.Errorf("select books: %w", classify(err))
 	}
 	defer rows.Close()
 	books := make([]catalog.Book, 0, perPage)
@@ -105,12 +106,12 @@ func (s *CatalogStore) listBooks(ctx context.Context, q catalog.Query) ([]catalo
 		var r bookRow
 		if err := rows.Scan(&r.ID, &r.Title, &r.Author, &r.Description, &r.PriceCents, &r.Stock, &r.SellerID,
 			&r.CoverURL, &r.CreatedAt, &r.UpdatedAt, &total); err != nil {
-			return nil, 0, fmt.Errorf("scan book: %w", err)
+			return nil, 0, fmt.Errorf("scan book: %w", classify(err))
 		}
 		books = append(books, r.domain())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("select books: %w", err)
+		return nil, 0, fmt.Errorf("select books: %w", classify(err))
 	}
 	if len(books) == 0 && page > 1 {
 		// Past the last page: no row carried the total.
@@ -124,7 +125,7 @@ func (s *CatalogStore) listBooks(ctx context.Context, q catalog.Query) ([]catalo
 func (s *CatalogStore) countOnly(ctx context.Context, where string, args []any) ([]catalog.Book, int64, error) {
 	var total int64
 	if err := s.db.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM books"+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count books: %w", err)
+		return nil, 0, fmt.Errorf("count books: %w", classify(err))
 	}
 	return []catalog.Book{}, total, nil
 }
@@ -139,7 +140,7 @@ func (s *CatalogStore) GetBook(ctx context.Context, id int64) (catalog.Book, err
 		return catalog.Book{}, bookNotFound(id)
 	}
 	if err != nil {
-		return catalog.Book{}, fmt.Errorf("select book %d: %w", id, err)
+		return catalog.Book{}, fmt.Errorf("select book %d: %w", id, classify(err))
 	}
 	return r.domain(), nil
 }

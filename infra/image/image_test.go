@@ -56,7 +56,8 @@ func TestImage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := []string{"BOOKSTORE_ADMIN_PASSWORD=container-admin-pw", "BOOKSTORE_DRAIN_DELAY=3s"}
+			// The API suite signs up many accounts from one address.
+			env := []string{"BOOKSTORE_ADMIN_PASSWORD=container-admin-pw", "BOOKSTORE_DRAIN_DELAY=3s", "BOOKSTORE_SIGNUPS_PER_ADDRESS=10000"}
 			if dsn := tc.dsn(t); dsn != "" {
 				env = append(env, "BOOKSTORE_DB_DSN="+dsn)
 			}
