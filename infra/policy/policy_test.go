@@ -94,6 +94,7 @@ func TestEachRuleFailsOnAPlanThatBreaksIt(t *testing.T) {
 		{rule: "key-policy-names-its-users", resource: "secrets", edit: set("secrets", "enableKeyRotation", false)},
 		{rule: "key-policy-names-its-users", resource: "secrets", edit: set("secrets", "policy", strings.Replace(goodKeyPolicy, `,"Condition":{"ArnEquals":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/app"]}}`, "", 1))},
 		{rule: "key-policy-names-its-users", resource: "secrets", edit: set("secrets", "policy", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}`)},
+		{rule: "key-policy-names-its-users", resource: "secrets", edit: set("secrets", "policy", strings.Replace(goodKeyPolicy, `"kms:Describe*"`, `"kms:Create*","kms:Describe*"`, 1))},
 		{rule: "imdsv2-hop-limit-1", resource: "vm", edit: set("vm", imds, map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": int64(2)})},
 		{rule: "imdsv2-hop-limit-1", resource: "vm", edit: set("vm", imds, map[string]any{"httpTokens": "optional", "httpPutResponseHopLimit": int64(1)})},
 		{rule: "no-open-ingress", resource: "proxy-https", edit: set("proxy-https", "fromPort", int64(22))},

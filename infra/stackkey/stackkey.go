@@ -108,13 +108,17 @@ type PolicyArgs struct {
 }
 
 // administer is every key-management action and no cryptographic one.
+// Not kms:Create*: it includes kms:CreateGrant, and a grant gives its
+// grantee Decrypt without any of the conditions below, so any IAM principal
+// of the account allowed CreateGrant could grant itself use of the key.
 var administer = []string{
-	"kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+	"kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
 	"kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
 	"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
 }
 
-// Policy is the key policy. The account root administers the key: KMS
+// Policy is the key policy. The account root administers the key (every
+// management action, no cryptographic one and no kms:CreateGrant): KMS
 // refuses a policy that would not let the creator call PutKeyPolicy again
 // (the lockout safety check), and without it a deleted deploy role would
 // leave the key unmanageable. Use is granted to the root too, which is how
@@ -122,7 +126,10 @@ var administer = []string{
 // aws:PrincipalArn equal to one of the named roles (so IAM policies of the
 // account cannot extend it to anyone else) and kms:ViaService (so the roles
 // decrypt only through SSM, Secrets Manager or RDS, where IAM confines them
-// to their own parameters and secrets).
+// to their own parameters and secrets). kms:CreateGrant goes only to the
+// writers (the deployer among them) and only for grants to AWS services
+// (kms:GrantIsForAWSResource): RDS and Secrets Manager create grants on the
+// key for the cluster and its master user secret.
 func Policy(a PolicyArgs) (string, error) {
 	if a.Partition == "" || a.Account == "" || a.Region == "" || a.Deployer == "" {
 		return "", fmt.Errorf("key policy: partition, account, region and deployer are required")
@@ -153,6 +160,14 @@ func Policy(a PolicyArgs) (string, error) {
 			{"Sid": "AccountAdministersTheKey", "Effect": "Allow", "Principal": map[string]any{"AWS": root}, "Action": administer, "Resource": "*"},
 			use("NamedRolesDecrypt", []string{"kms:Decrypt", "kms:DescribeKey"}, readers),
 			use("NamedRolesEncrypt", []string{"kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}, writers),
+			{
+				"Sid": "NamedRolesGrantToAWSServices", "Effect": "Allow", "Principal": map[string]any{"AWS": root},
+				"Action": []string{"kms:CreateGrant"}, "Resource": "*",
+				"Condition": map[string]any{
+					"ArnEquals": map[string]any{"aws:PrincipalArn": writers},
+					"Bool":      map[string]any{"kms:GrantIsForAWSResource": "true"},
+				},
+			},
 		},
 	}
 	b, err := json.Marshal(doc)
