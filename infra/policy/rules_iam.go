@@ -100,6 +100,13 @@ var secretsUnderStackKey = Rule{
 			keys[str(k.State["arn"])] = k
 			keys[k.ID] = k
 		}
+		// An alias this stack declares names its key (the Swarm nodes
+		// write SecureStrings with --key-id alias/..., and Pulumi declares
+		// the same): it counts as that key.
+		for _, a := range ofType(rs, "aws:kms/alias:Alias") {
+			if k, ok := keys[str(a.Inputs["targetKeyId"])]; ok {
+				keys[str(a.Inputs["name"])] = k
+			}
 		}
 		check := func(r plan.Resource, input string) []Violation {
 			id := str(r.Inputs[input])
