@@ -551,3 +551,26 @@ func TestAdminPasswordIsRequired(t *testing.T) {
 		t.Fatalf("want an error naming bookstore:adminPassword, got %v", err)
 	}
 }
+
+// The key policy names the configured deploy role, never whoever runs the
+// program: without bookstore:deployRoleArn (or with something that is not a
+// role of this account) the plan refuses, naming the key.
+func TestDeployRoleArnIsRequired(t *testing.T) {
+	for name, opts := range map[string]plan.Options{
+		"unset":         {Unset: []string{"bookstore:deployRoleArn"}},
+		"a user":        {Config: map[string]string{"bookstore:deployRoleArn": "arn:aws:iam::123456789012:user/alice"}},
+		"other account": {Config: map[string]string{"bookstore:deployRoleArn": "arn:aws:iam::999999999999:role/bookstore-deploy"}},
+	} {
+		opts.Objective, opts.Root = 1, "../.."
+		if _, err := plan.Run(opts); err == nil || !strings.Contains(err.Error(), "bookstore:deployRoleArn") {
+			t.Errorf("%s: want an error naming bookstore:deployRoleArn, got %v", name, err)
+		}
+	}
+	p, err := plan.Run(plan.Options{Objective: 1, Root: "../..", Config: map[string]string{"bookstore:deployRoleArn": "arn:aws:iam::123456789012:role/ci/other-deploy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(str(one(t, p, "aws:kms/key:Key", "secrets").Inputs["policy"]), `"arn:aws:iam::123456789012:role/ci/other-deploy"`) {
+		t.Error("the key policy must name the configured deploy role")
+	}
+}

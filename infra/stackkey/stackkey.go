@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -45,6 +44,9 @@ func RoleName(stack, role string) string { return "bookstore-" + stack + "-" + r
 
 var roleNamePattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 
+// roleArnPattern is an IAM role's ARN (with an optional path).
+var roleArnPattern = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+
 // New declares the key.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Key, error) {
 	if args == nil || len(args.Readers)+len(args.Writers) == 0 {
@@ -55,6 +57,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, fmt.Errorf("stackkey %s: %q is not an IAM role name", name, r)
 		}
 	}
+	// bookstore:deployRoleArn names the deploy role: not whoever runs the
+	// program, or a preview by CI's read-only role or an operator's local
+	// `pulumi up` would show (or make) a different key policy.
+	deployer := pconfig.Get(ctx, "bookstore:deployRoleArn")
+	if !roleArnPattern.MatchString(deployer) {
+		return nil, fmt.Errorf("stackkey %s: bookstore:deployRoleArn is required and must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), got %q", name, deployer)
+	}
 	k := &Key{Alias: "alias/bookstore/" + ctx.Stack() + "/" + name}
 	if err := ctx.RegisterComponentResource("bookstore:stackkey:Key", name, k, opts...); err != nil {
 		return nil, err
@@ -64,17 +73,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("stackkey %s: who is deploying: %w", name, err)
 	}
-	// An assumed role's session ARN is not what aws:PrincipalArn holds; the
-	// role's own ARN (with its path) is.
-	session, err := iam.GetSessionContext(ctx, &iam.GetSessionContextArgs{Arn: caller.Arn}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("stackkey %s: the deploying role: %w", name, err)
-	}
-	// bookstore:deployRoleArn names the deploy role explicitly, so a preview
-	// run by CI's read-only role shows the same policy as the deploy will.
-	deployer := session.IssuerArn
-	if v := pconfig.Get(ctx, "bookstore:deployRoleArn"); v != "" {
-		deployer = v
+	if acct := roleArnPattern.FindStringSubmatch(deployer)[2]; acct != caller.AccountId {
+		return nil, fmt.Errorf("stackkey %s: bookstore:deployRoleArn %q is not a role of this account (%s)", name, deployer, caller.AccountId)
 	}
 	policy, err := Policy(PolicyArgs{
 		Partition: strings.Split(caller.Arn, ":")[1], Account: caller.AccountId, Region: pconfig.Get(ctx, "aws:region"),
