@@ -98,6 +98,8 @@ func TestEachRuleFailsOnAPlanThatBreaksIt(t *testing.T) {
 		{rule: "imdsv2-hop-limit-1", resource: "vm", edit: set("vm", imds, map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": int64(2)})},
 		{rule: "imdsv2-hop-limit-1", resource: "vm", edit: set("vm", imds, map[string]any{"httpTokens": "optional", "httpPutResponseHopLimit": int64(1)})},
 		{rule: "no-open-ingress", resource: "proxy-https", edit: set("proxy-https", "fromPort", int64(22))},
+		{rule: "no-open-ingress", resource: "vpc-ssh", grow: add(res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "vpc-ssh", map[string]any{"ipProtocol": "tcp", "fromPort": int64(22), "toPort": int64(22), "cidrIpv4": "0.0.0.0/0", "securityGroupId": "proxy-id"}))},
+		{rule: "no-open-ingress", resource: "vpc-v6", grow: add(res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "vpc-v6", map[string]any{"ipProtocol": "-1", "cidrIpv6": "::/0", "securityGroupId": "alb-sg"}))},
 		{rule: "no-open-ingress", resource: "open-80", grow: add(res("aws:ec2/securityGroupRule:SecurityGroupRule", "open-80", map[string]any{"type": "ingress", "protocol": "tcp", "fromPort": int64(80), "toPort": int64(80), "ipv6CidrBlocks": []any{"::/0"}, "securityGroupId": "alb-sg"}))},
 		{rule: "encrypted-at-rest", resource: "vm", edit: set("vm", "rootBlockDevice", map[string]any{"encrypted": false})},
 		{rule: "encrypted-at-rest", resource: "files", edit: set("files", "encrypted", false)},
