@@ -88,6 +88,11 @@ func TestWorkflowsArePinnedAndSplitTheirRoles(t *testing.T) {
 	if strings.Contains(preview, "AWS_DEPLOY_ROLE_ARN") || !strings.Contains(preview, "role-to-assume: ${{ vars.AWS_PREVIEW_ROLE_ARN }}") {
 		t.Error("preview must assume the preview role only")
 	}
+	// The pull request's program runs with the preview's Pulumi token: it
+	// must not be the deploy token, which may decrypt the stacks' secrets.
+	if !strings.Contains(preview, "PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_PREVIEW_ACCESS_TOKEN }}") || strings.Contains(preview, "secrets.PULUMI_ACCESS_TOKEN") {
+		t.Error("preview must use the read-only PULUMI_PREVIEW_ACCESS_TOKEN secret, never PULUMI_ACCESS_TOKEN")
+	}
 	if strings.Contains(deploy, "AWS_PREVIEW_ROLE_ARN") || !strings.Contains(deploy, "role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}") || !strings.Contains(deploy, "environment: production") {
 		t.Error("deploy must assume the deploy role, in the production environment")
 	}

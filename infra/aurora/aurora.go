@@ -53,7 +53,15 @@ type Args struct {
 	SecretKmsKeyID pulumi.StringInput
 	// LogRetentionDays of the exported error and slow-query logs; default 30.
 	LogRetentionDays int
+	// ClusterIdentifier is the cluster's physical name (default NAME-STACK,
+	// for new stacks). A stack whose cluster Pulumi auto-named must set it
+	// to that cluster's identifier: the identifier is ForceNew, and a new
+	// one would mean a new, empty cluster. The log groups follow it.
+	ClusterIdentifier string
 }
+
+// clusterIdentifierPattern is RDS's rule for a DB cluster identifier.
+var clusterIdentifierPattern = regexp.MustCompile(`^[a-z]([a-z0-9]|-[a-z0-9]){0,62}$`)
 
 // exportedLogs are the logs the cluster sends to CloudWatch.
 var exportedLogs = []string{"error", "slowquery"}
@@ -118,6 +126,8 @@ func (a *Args) withDefaults() (Args, error) {
 		return out, fmt.Errorf("aurora: no client security group: nobody could connect")
 	case !identifierPattern.MatchString(out.DatabaseName) || !identifierPattern.MatchString(out.MasterUsername):
 		return out, fmt.Errorf("aurora: database %q and user %q must be lower-case identifiers of at most 16 characters", out.DatabaseName, out.MasterUsername)
+	case out.ClusterIdentifier != "" && !clusterIdentifierPattern.MatchString(out.ClusterIdentifier):
+		return out, fmt.Errorf("aurora: cluster identifier %q must be lower-case letters, digits and single hyphens, starting with a letter, at most 63 characters", out.ClusterIdentifier)
 	case out.BackupRetentionDays < 1 || out.BackupRetentionDays > 35:
 		return out, fmt.Errorf("aurora: backups are kept 1 to 35 days, got %d", out.BackupRetentionDays)
 	case out.Serverless != nil && (out.Serverless.MinACU < 0 || out.Serverless.MaxACU < 1 || out.Serverless.MinACU > out.Serverless.MaxACU || out.Serverless.MaxACU > 256):
@@ -176,8 +186,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	// RDS creates /aws/rds/cluster/ID/TYPE itself, without retention, the
 	// first time it exports: the groups exist first, so the identifier is
-	// fixed (NAME-STACK) rather than auto-named.
-	identifier := name + "-" + ctx.Stack()
+	// fixed (ClusterIdentifier, default NAME-STACK) rather than auto-named.
+	identifier := a.ClusterIdentifier
+	if identifier == "" {
+		identifier = name + "-" + ctx.Stack()
+	}
 	var logGroups []pulumi.Resource
 	for _, typ := range exportedLogs {
 		g, err := cloudwatch.NewLogGroup(ctx, name+"-"+typ+"-log", &cloudwatch.LogGroupArgs{
@@ -229,8 +242,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	cluster, err := rds.NewCluster(ctx, name, clusterArgs, parent, pulumi.DependsOn(logGroups),
 		// AWS adds the zones it picked; declaring none and ignoring them keeps
-		// later updates from replacing the cluster.
-		pulumi.IgnoreChanges([]string{"availabilityZones"}))
+		// later updates from replacing the cluster. RDS refuses to change
+		// the key of a master secret that exists (ModifyDBCluster), so a
+		// cluster whose secret is under another key keeps it: moving it
+		// means turning manageMasterUserPassword off and on deliberately.
+		pulumi.IgnoreChanges([]string{"availabilityZones", "masterUserSecretKmsKeyId"}))
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package aurora_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -194,5 +195,33 @@ func TestBadArgsAreRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "aurora:") {
 			t.Errorf("%s: want an aurora error, got %v", name, err)
 		}
+	}
+}
+
+// An existing stack's auto-named cluster keeps its identifier (it is
+// ForceNew), and the log groups follow it; RDS cannot move an existing
+// master secret to another key, so Pulumi never tries.
+func TestExistingClusterKeepsItsIdentifierAndSecretKey(t *testing.T) {
+	m, _ := build(t, func(a *aurora.Args) { a.ClusterIdentifier = "db-4f2a1c9" })
+	c := m.One(t, clusterType, "db")
+	if c.Inputs["clusterIdentifier"] != "db-4f2a1c9" {
+		t.Errorf("identifier %v, want the configured one", c.Inputs["clusterIdentifier"])
+	}
+	for _, typ := range []string{"error", "slowquery"} {
+		if g := m.One(t, "aws:cloudwatch/logGroup:LogGroup", "db-"+typ+"-log"); g.Inputs["name"] != "/aws/rds/cluster/db-4f2a1c9/"+typ {
+			t.Errorf("log group %v does not follow the identifier", g.Inputs["name"])
+		}
+	}
+	if !slices.Contains(c.IgnoreChanges, "masterUserSecretKmsKeyId") {
+		t.Errorf("ignoreChanges %v must hold masterUserSecretKmsKeyId", c.IgnoreChanges)
+	}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		args := baseArgs()
+		args.ClusterIdentifier = "Bad_Name"
+		_, err := aurora.New(ctx, "db", args)
+		return err
+	}, pulumi.WithMocks("bookstore", "test", &pulumitest.Mocks{}))
+	if err == nil || !strings.Contains(err.Error(), "cluster identifier") {
+		t.Errorf("want a cluster identifier error, got %v", err)
 	}
 }

@@ -19,6 +19,17 @@ type Args struct {
 	// SubnetCidrs, one public subnet per entry in its own availability zone;
 	// default 10.0.1.0/24 and 10.0.2.0/24.
 	SubnetCidrs []string
+	// Peers are VPCs of this account and region this one peers with; the
+	// public route table routes each one's range to its peering.
+	Peers []Peer
+}
+
+// Peer is another VPC (another stack's, so its ID and range are outputs).
+type Peer struct {
+	// Name is unique among the peers and names the peering (NAME-peering).
+	Name      string
+	VpcID     pulumi.StringInput
+	CidrBlock pulumi.StringInput
 }
 
 func (a *Args) withDefaults() Args {
@@ -28,6 +39,9 @@ func (a *Args) withDefaults() Args {
 	}
 	if a != nil && len(a.SubnetCidrs) > 0 {
 		out.SubnetCidrs = a.SubnetCidrs
+	}
+	if a != nil {
+		out.Peers = a.Peers
 	}
 	return out
 }
@@ -44,13 +58,15 @@ type Network struct {
 	PublicSubnetCidrs []string
 	// RouteTableID is the public subnets' route table.
 	RouteTableID pulumi.IDOutput
+	// Peerings are the peering connections' IDs by Peer.Name.
+	Peerings map[string]pulumi.IDOutput
 }
 
 // New declares the VPC, its internet gateway, one public route table and a
 // public subnet per availability zone.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
 	a := args.withDefaults()
-	n := &Network{CidrBlock: a.CidrBlock, PublicSubnetCidrs: a.SubnetCidrs}
+	n := &Network{CidrBlock: a.CidrBlock, PublicSubnetCidrs: a.SubnetCidrs, Peerings: map[string]pulumi.IDOutput{}}
 	if err := ctx.RegisterComponentResource("bookstore:network:Network", name, n, opts...); err != nil {
 		return nil, err
 	}
@@ -80,18 +96,34 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	// Every route of the table is inline, none a separate ec2.Route: stacks
+	// made before peering existed have the internet route inline, and
+	// moving it to a Route would leave it in AWS (inline routes left out are
+	// ignored, not deleted) and fail to create "already exists". A table
+	// with inline routes also removes any route it does not declare, so
+	// the peering routes are inline too.
+	inline := ec2.RouteTableRouteArray{
+		ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()},
+	}
+	for _, p := range a.Peers {
+		peering, err := ec2.NewVpcPeeringConnection(ctx, p.Name+"-peering", &ec2.VpcPeeringConnectionArgs{
+			VpcId:      vpc.ID(),
+			PeerVpcId:  p.VpcID,
+			AutoAccept: pulumi.Bool(true), // same account and region
+			Tags:       tags(name + "-to-" + p.Name),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		n.Peerings[p.Name] = peering.ID()
+		inline = append(inline, ec2.RouteTableRouteArgs{CidrBlock: p.CidrBlock, VpcPeeringConnectionId: peering.ID()})
+	}
 	routes, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
-		VpcId: vpc.ID(),
-		Tags:  tags(name + "-public"),
+		VpcId:  vpc.ID(),
+		Routes: inline,
+		Tags:   tags(name + "-public"),
 	}, parent)
 	if err != nil {
-		return nil, err
-	}
-	// A separate Route, not an inline one: the peering routes objective 1
-	// adds to this table would otherwise be removed by the next refresh.
-	if _, err := ec2.NewRoute(ctx, name+"-internet", &ec2.RouteArgs{
-		RouteTableId: routes.ID(), DestinationCidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID(),
-	}, parent); err != nil {
 		return nil, err
 	}
 	for i, cidr := range a.SubnetCidrs {

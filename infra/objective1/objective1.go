@@ -18,7 +18,11 @@ const proxySubnet = 1
 // Run declares objective 1's resources and exports its outputs. It is the
 // body of `pulumi up` and of the offline plan alike.
 func Run(ctx *pulumi.Context, cfg *config.Config) error {
-	net, err := network.New(ctx, "bookstore", nil)
+	refs, peers, err := peerStacks(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	net, err := network.New(ctx, "bookstore", &network.Args{Peers: peers})
 	if err != nil {
 		return err
 	}
@@ -41,7 +45,7 @@ func Run(ctx *pulumi.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	proxy, err := newProxyVM(ctx, cfg, proxyVMArgs{net: net, ami: ami, subnet: net.PublicSubnetIDs[proxySubnet], group: groups.proxy, params: params, appIP: app.PrivateIP})
+	proxy, err := newProxyVM(ctx, cfg, proxyVMArgs{net: net, ami: ami, subnet: net.PublicSubnetIDs[proxySubnet], group: groups.proxy, params: params, appIP: app.PrivateIP, refs: refs})
 	if err != nil {
 		return err
 	}

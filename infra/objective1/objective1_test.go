@@ -2,6 +2,7 @@ package objective1_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -244,7 +245,7 @@ func TestStackKeyNamesOnlyItsReaders(t *testing.T) {
 		var doc struct {
 			Statement []struct {
 				Sid       string
-				Condition map[string]map[string][]string
+				Condition map[string]map[string]any // Bool conditions hold a string
 			}
 		}
 		if err := json.Unmarshal([]byte(str(key.Inputs["policy"])), &doc); err != nil || key.Inputs["enableKeyRotation"] != true {
@@ -256,7 +257,8 @@ func TestStackKeyNamesOnlyItsReaders(t *testing.T) {
 		}
 		for _, s := range doc.Statement {
 			if s.Sid == "NamedRolesDecrypt" {
-				if got := strings.Join(s.Condition["ArnEquals"]["aws:PrincipalArn"], ","); got != strings.Join(want, ",") {
+				arns, _ := s.Condition["ArnEquals"]["aws:PrincipalArn"].([]any)
+				if got := fmt.Sprint(arns); got != fmt.Sprint(want) {
 					t.Errorf("%s: decrypt for %s, want %v", name, got, want)
 				}
 			}
@@ -377,8 +379,8 @@ func TestOtherStacksAreWiredInWithoutReplacingTheProxy(t *testing.T) {
 		if pc["peerVpcId"] != "vpc-"+n[len(n)-1:] || pc["autoAccept"] != true {
 			t.Errorf("%s peering %v", n, pc)
 		}
-		if r := one(t, after, "aws:ec2/route:Route", "to-"+n).Inputs; r["destinationCidrBlock"] != peer {
-			t.Errorf("route to %s: %v", n, r)
+		if !hasRoute(one(t, after, "aws:ec2/routeTable:RouteTable", "bookstore-public"), peer, "vpcPeeringConnectionId", one(t, after, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", n+"-peering").ID) {
+			t.Errorf("the public route table must route %s to the %s peering inline", peer, n)
 		}
 		if r := one(t, after, "aws:ec2/route:Route", "from-"+n).Inputs; r["destinationCidrBlock"] != "10.0.2.0/24" || r["routeTableId"] != "rtb-"+n[len(n)-1:] {
 			t.Errorf("route back from %s must reach the proxy's subnet only: %v", n, r)
@@ -387,6 +389,33 @@ func TestOtherStacksAreWiredInWithoutReplacingTheProxy(t *testing.T) {
 	if len(before.Find("aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "")) != 0 {
 		t.Error("no peering without the other stacks")
 	}
+	// Every route of the public table is inline, as the internet route was
+	// before peering existed: a separate Route for it would fail with
+	// "already exists" on such a stack, and a separate peering Route would
+	// be removed by the table's inline routes.
+	for _, p := range []*plan.Plan{before, after} {
+		table := one(t, p, "aws:ec2/routeTable:RouteTable", "bookstore-public")
+		if !hasRoute(table, "0.0.0.0/0", "gatewayId", one(t, p, "aws:ec2/internetGateway:InternetGateway", "bookstore-igw").ID) {
+			t.Errorf("the internet route must be inline in the public table: %v", table.Inputs["routes"])
+		}
+		for _, r := range p.Find("aws:ec2/route:Route", "") {
+			if r.Inputs["routeTableId"] == table.ID {
+				t.Errorf("route %s is a separate resource on the public table", r.Name)
+			}
+		}
+	}
+}
+
+// hasRoute: the table declares cidr → target inline.
+func hasRoute(table plan.Resource, cidr, targetKey, target string) bool {
+	routes, _ := table.Inputs["routes"].([]any)
+	for _, r := range routes {
+		m, _ := r.(map[string]any)
+		if m["cidrBlock"] == cidr && m[targetKey] == target {
+			return true
+		}
+	}
+	return false
 }
 
 // The deployed sites, as the proxy will install them, pass the real nginx -t.
@@ -520,5 +549,28 @@ func TestAdminPasswordIsRequired(t *testing.T) {
 	_, err := plan.Run(plan.Options{Objective: 1, Root: "../..", Unset: []string{"bookstore:adminPassword"}})
 	if err == nil || !strings.Contains(err.Error(), "bookstore:adminPassword is required") {
 		t.Fatalf("want an error naming bookstore:adminPassword, got %v", err)
+	}
+}
+
+// The key policy names the configured deploy role, never whoever runs the
+// program: without bookstore:deployRoleArn (or with something that is not a
+// role of this account) the plan refuses, naming the key.
+func TestDeployRoleArnIsRequired(t *testing.T) {
+	for name, opts := range map[string]plan.Options{
+		"unset":         {Unset: []string{"bookstore:deployRoleArn"}},
+		"a user":        {Config: map[string]string{"bookstore:deployRoleArn": "arn:aws:iam::123456789012:user/alice"}},
+		"other account": {Config: map[string]string{"bookstore:deployRoleArn": "arn:aws:iam::999999999999:role/bookstore-deploy"}},
+	} {
+		opts.Objective, opts.Root = 1, "../.."
+		if _, err := plan.Run(opts); err == nil || !strings.Contains(err.Error(), "bookstore:deployRoleArn") {
+			t.Errorf("%s: want an error naming bookstore:deployRoleArn, got %v", name, err)
+		}
+	}
+	p, err := plan.Run(plan.Options{Objective: 1, Root: "../..", Config: map[string]string{"bookstore:deployRoleArn": "arn:aws:iam::123456789012:role/ci/other-deploy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(str(one(t, p, "aws:kms/key:Key", "secrets").Inputs["policy"]), `"arn:aws:iam::123456789012:role/ci/other-deploy"`) {
+		t.Error("the key policy must name the configured deploy role")
 	}
 }

@@ -25,7 +25,9 @@ const (
 )
 
 type proxyVMArgs struct {
-	net    *network.Network
+	net *network.Network
+	// refs are the configured objectives' stacks by name (peerStacks).
+	refs   map[string]*pulumi.StackReference
 	ami    string
 	subnet pulumi.IDOutput
 	group  *firewall.Group
@@ -53,7 +55,7 @@ func newProxyVM(ctx *pulumi.Context, cfg *config.Config, a proxyVMArgs) (*proxyV
 	if err := newRoute53Records(ctx, cfg, eip.PublicIp); err != nil {
 		return nil, err
 	}
-	sites, err := newSitesParameter(ctx, cfg, a.net, a.appIP)
+	sites, err := newSitesParameter(ctx, cfg, a.net, a.refs, a.appIP)
 	if err != nil {
 		return nil, err
 	}
@@ -111,12 +113,12 @@ func proxyDescription(cfg *config.Config, objective1, objective2, objective3 str
 
 // newSitesParameter renders the sites for the backends known now: the app
 // VM, and objectives 2 and 3 when their stacks are configured.
-func newSitesParameter(ctx *pulumi.Context, cfg *config.Config, net *network.Network, appIP pulumi.StringOutput) (*ssm.Parameter, error) {
-	obj2, err := stackUpstream(ctx, net, "objective2", cfg.Objective2Stack)
+func newSitesParameter(ctx *pulumi.Context, cfg *config.Config, net *network.Network, refs map[string]*pulumi.StackReference, appIP pulumi.StringOutput) (*ssm.Parameter, error) {
+	obj2, err := stackUpstream(ctx, net, "objective2", refs["objective2"])
 	if err != nil {
 		return nil, err
 	}
-	obj3, err := stackUpstream(ctx, net, "objective3", cfg.Objective3Stack)
+	obj3, err := stackUpstream(ctx, net, "objective3", refs["objective3"])
 	if err != nil {
 		return nil, err
 	}
@@ -141,13 +143,9 @@ const upstreamOutput = "proxyUpstream"
 // stackUpstream peers with another objective's VPC and reads its upstream;
 // "" when the stack is not configured or does not export it yet (the site
 // then answers 503).
-func stackUpstream(ctx *pulumi.Context, net *network.Network, name, stack string) (pulumi.StringOutput, error) {
-	if stack == "" {
+func stackUpstream(ctx *pulumi.Context, net *network.Network, name string, ref *pulumi.StackReference) (pulumi.StringOutput, error) {
+	if ref == nil {
 		return pulumi.String("").ToStringOutput(), nil
-	}
-	ref, err := pulumi.NewStackReference(ctx, name, &pulumi.StackReferenceArgs{Name: pulumi.String(stack)})
-	if err != nil {
-		return pulumi.StringOutput{}, err
 	}
 	if err := peerWith(ctx, net, name, ref); err != nil {
 		return pulumi.StringOutput{}, err

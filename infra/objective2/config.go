@@ -39,6 +39,7 @@ type settings struct {
 	DBBackupRetentionDays int
 	DBDeletionProtection  bool
 	DBSkipFinalSnapshot   bool
+	DBClusterIdentifier   string
 
 	ALBDeletionProtection bool
 	ALBAccessLogs         bool
@@ -138,6 +139,7 @@ func loadSettings(ctx *pulumi.Context, cfg *config.Config) (*settings, error) {
 		DBBackupRetentionDays:   integer("dbBackupRetentionDays", 7, 1, 35),
 		DBDeletionProtection:    boolean("dbDeletionProtection", true),
 		DBSkipFinalSnapshot:     boolean("dbSkipFinalSnapshot", false),
+		DBClusterIdentifier:     c.Get("dbClusterIdentifier"),
 		ALBDeletionProtection:   boolean("albDeletionProtection", false),
 		ALBAccessLogs:           boolean("albAccessLogs", false),
 		LogRetentionDays:        integer("logRetentionDays", 30, 1, 3653),

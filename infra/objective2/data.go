@@ -51,6 +51,7 @@ func newData(ctx *pulumi.Context, cfg *config.Config, s *settings, net *privaten
 		BackupRetentionDays: s.DBBackupRetentionDays,
 		AllowDeletion:       !s.DBDeletionProtection,
 		SkipFinalSnapshot:   s.DBSkipFinalSnapshot,
+		ClusterIdentifier:   s.DBClusterIdentifier,
 	}
 	if s.DBServerlessMaxACU > 0 {
 		args.Serverless = &aurora.Serverless{MinACU: s.DBServerlessMinACU, MaxACU: s.DBServerlessMaxACU}

@@ -599,3 +599,21 @@ func TestBadConfigurationIsOneReadableError(t *testing.T) {
 		}
 	}
 }
+
+// An existing stack keeps its auto-named cluster through
+// bookstore:dbClusterIdentifier (the identifier is ForceNew); a new stack
+// gets NAME-STACK. The RDS log groups follow the identifier.
+func TestClusterIdentifierFromConfig(t *testing.T) {
+	for want, cfg := range map[string]map[string]string{
+		"bookstore-objective2":         nil,
+		"bookstore-20240101120000abcd": {"bookstore:dbClusterIdentifier": "bookstore-20240101120000abcd"},
+	} {
+		p := run(t, cfg)
+		if got := one(t, p, "aws:rds/cluster:Cluster", "bookstore").Inputs["clusterIdentifier"]; got != want {
+			t.Errorf("identifier %v, want %s", got, want)
+		}
+		if got := one(t, p, "aws:cloudwatch/logGroup:LogGroup", "bookstore-error-log").Inputs["name"]; got != "/aws/rds/cluster/"+want+"/error" {
+			t.Errorf("error log group %v does not follow %s", got, want)
+		}
+	}
+}

@@ -39,7 +39,9 @@ type Config struct {
 	// DatabaseStack uses objective 2's Aurora cluster instead of a new one.
 	DatabaseStack string
 	DBMinACU      float64
-	DBMaxACU      float64
+	// DBClusterIdentifier is bookstore:dbClusterIdentifier (aurora.Args).
+	DBClusterIdentifier string
+	DBMaxACU            float64
 }
 
 var (
@@ -55,16 +57,17 @@ var (
 func loadConfig(ctx *pulumi.Context, base *config.Config) (*Config, error) {
 	c := pconfig.New(ctx, config.Namespace)
 	cfg := &Config{
-		Stack:         base.Stack,
-		AMI:           base.AMI,
-		SSHCidr:       base.SSHCidr,
-		InstanceType:  orDefault(c.Get("nodeInstanceType"), "t3.small"),
-		ProxyCidr:     c.Get("proxyCidr"),
-		Registry:      c.Get("registry"),
-		ImageTag:      c.Get("imageTag"),
-		GatewayImage:  c.Get("gatewayImage"),
-		AdminEmail:    c.Get("adminEmail"),
-		DatabaseStack: c.Get("databaseStack"),
+		Stack:               base.Stack,
+		AMI:                 base.AMI,
+		SSHCidr:             base.SSHCidr,
+		InstanceType:        orDefault(c.Get("nodeInstanceType"), "t3.small"),
+		ProxyCidr:           c.Get("proxyCidr"),
+		Registry:            c.Get("registry"),
+		ImageTag:            c.Get("imageTag"),
+		GatewayImage:        c.Get("gatewayImage"),
+		AdminEmail:          c.Get("adminEmail"),
+		DatabaseStack:       c.Get("databaseStack"),
+		DBClusterIdentifier: c.Get("dbClusterIdentifier"),
 	}
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }

@@ -54,12 +54,13 @@ func newDatabase(ctx *pulumi.Context, cfg *Config, net *privatenet.Network, node
 		subnets[i] = id.ToStringOutput()
 	}
 	cluster, err := aurora.New(ctx, "swarm-db", &aurora.Args{
-		VpcID:          net.VpcID,
-		SubnetIDs:      subnets,
-		Zones:          net.Zones,
-		ClientGroupIDs: []pulumi.IDInput{nodes},
-		Serverless:     &aurora.Serverless{MinACU: cfg.DBMinACU, MaxACU: cfg.DBMaxACU},
-		SecretKmsKeyID: key.Arn,
+		VpcID:             net.VpcID,
+		SubnetIDs:         subnets,
+		Zones:             net.Zones,
+		ClientGroupIDs:    []pulumi.IDInput{nodes},
+		Serverless:        &aurora.Serverless{MinACU: cfg.DBMinACU, MaxACU: cfg.DBMaxACU},
+		SecretKmsKeyID:    key.Arn,
+		ClusterIdentifier: cfg.DBClusterIdentifier,
 	})
 	if err != nil {
 		return nil, err

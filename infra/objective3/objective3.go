@@ -61,7 +61,7 @@ func Run(ctx *pulumi.Context, base *config.Config) error {
 		return err
 	}
 	params, err := newParameters(ctx, cfg, settingsInputs{
-		registry: registry.prefix, efsDNS: files.dnsName, dbHost: db.endpoint, dbSecret: db.masterSecretArn, key: key.Arn,
+		registry: registry.prefix, efsDNS: files.dnsName, dbHost: db.endpoint, dbSecret: db.masterSecretArn, key: key.Arn, keyAlias: key.Alias, keyRes: key,
 	})
 	if err != nil {
 		return err

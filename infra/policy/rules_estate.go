@@ -63,6 +63,19 @@ var noOpenIngress = Rule{
 				}
 			}
 		}
+		// The VPC API's rule resource: one CIDR per rule, ipProtocol.
+		for _, r := range ofType(rs, typeIngressRule) {
+			for _, c := range []string{str(r.Inputs["cidrIpv4"]), str(r.Inputs["cidrIpv6"])} {
+				if !openCidrs[c] {
+					continue
+				}
+				from, to := r.Inputs["fromPort"], r.Inputs["toPort"]
+				web := from == to && (from == int64(80) || from == int64(443))
+				if !web || !public[str(r.Inputs["securityGroupId"])] || str(r.Inputs["ipProtocol"]) != "tcp" {
+					out = append(out, violation("no-open-ingress", r, "admits %s on %v-%v; only 80/443 on the group tagged %s=public may", c, from, to, PublicEntryTag))
+				}
+			}
+		}
 		for _, g := range ofType(rs, typeSG) {
 			for _, in := range list(g.Inputs["ingress"]) {
 				for _, c := range append(stringsOf(obj(in)["cidrBlocks"]), stringsOf(obj(in)["ipv6CidrBlocks"])...) {

@@ -14,7 +14,9 @@ var readsSecrets = []string{
 }
 
 // cryptoActions are what a key policy must give only to named roles.
-var cryptoActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+// kms:CreateGrant is one: a grant gives Decrypt without the policy's
+// conditions, so whoever may create grants may use the key.
+var cryptoActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant"}
 
 // covers: an IAM action pattern (with * and ?, case-insensitive) matches action.
 func covers(pattern, action string) bool {
@@ -97,6 +99,14 @@ var secretsUnderStackKey = Rule{
 		for _, k := range ofType(rs, typeKey) {
 			keys[str(k.State["arn"])] = k
 			keys[k.ID] = k
+		}
+		// An alias this stack declares names its key (the Swarm nodes
+		// write SecureStrings with --key-id alias/..., and Pulumi declares
+		// the same): it counts as that key.
+		for _, a := range ofType(rs, "aws:kms/alias:Alias") {
+			if k, ok := keys[str(a.Inputs["targetKeyId"])]; ok {
+				keys[str(a.Inputs["name"])] = k
+			}
 		}
 		check := func(r plan.Resource, input string) []Violation {
 			id := str(r.Inputs[input])

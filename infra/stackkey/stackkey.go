@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -45,6 +44,9 @@ func RoleName(stack, role string) string { return "bookstore-" + stack + "-" + r
 
 var roleNamePattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 
+// roleArnPattern is an IAM role's ARN (with an optional path).
+var roleArnPattern = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+
 // New declares the key.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Key, error) {
 	if args == nil || len(args.Readers)+len(args.Writers) == 0 {
@@ -55,6 +57,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, fmt.Errorf("stackkey %s: %q is not an IAM role name", name, r)
 		}
 	}
+	// bookstore:deployRoleArn names the deploy role: not whoever runs the
+	// program, or a preview by CI's read-only role or an operator's local
+	// `pulumi up` would show (or make) a different key policy.
+	deployer := pconfig.Get(ctx, "bookstore:deployRoleArn")
+	if !roleArnPattern.MatchString(deployer) {
+		return nil, fmt.Errorf("stackkey %s: bookstore:deployRoleArn is required and must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), got %q", name, deployer)
+	}
 	k := &Key{Alias: "alias/bookstore/" + ctx.Stack() + "/" + name}
 	if err := ctx.RegisterComponentResource("bookstore:stackkey:Key", name, k, opts...); err != nil {
 		return nil, err
@@ -64,17 +73,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("stackkey %s: who is deploying: %w", name, err)
 	}
-	// An assumed role's session ARN is not what aws:PrincipalArn holds; the
-	// role's own ARN (with its path) is.
-	session, err := iam.GetSessionContext(ctx, &iam.GetSessionContextArgs{Arn: caller.Arn}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("stackkey %s: the deploying role: %w", name, err)
-	}
-	// bookstore:deployRoleArn names the deploy role explicitly, so a preview
-	// run by CI's read-only role shows the same policy as the deploy will.
-	deployer := session.IssuerArn
-	if v := pconfig.Get(ctx, "bookstore:deployRoleArn"); v != "" {
-		deployer = v
+	if acct := roleArnPattern.FindStringSubmatch(deployer)[2]; acct != caller.AccountId {
+		return nil, fmt.Errorf("stackkey %s: bookstore:deployRoleArn %q is not a role of this account (%s)", name, deployer, caller.AccountId)
 	}
 	policy, err := Policy(PolicyArgs{
 		Partition: strings.Split(caller.Arn, ":")[1], Account: caller.AccountId, Region: pconfig.Get(ctx, "aws:region"),
@@ -108,13 +108,17 @@ type PolicyArgs struct {
 }
 
 // administer is every key-management action and no cryptographic one.
+// Not kms:Create*: it includes kms:CreateGrant, and a grant gives its
+// grantee Decrypt without any of the conditions below, so any IAM principal
+// of the account allowed CreateGrant could grant itself use of the key.
 var administer = []string{
-	"kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+	"kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
 	"kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
 	"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
 }
 
-// Policy is the key policy. The account root administers the key: KMS
+// Policy is the key policy. The account root administers the key (every
+// management action, no cryptographic one and no kms:CreateGrant): KMS
 // refuses a policy that would not let the creator call PutKeyPolicy again
 // (the lockout safety check), and without it a deleted deploy role would
 // leave the key unmanageable. Use is granted to the root too, which is how
@@ -122,7 +126,10 @@ var administer = []string{
 // aws:PrincipalArn equal to one of the named roles (so IAM policies of the
 // account cannot extend it to anyone else) and kms:ViaService (so the roles
 // decrypt only through SSM, Secrets Manager or RDS, where IAM confines them
-// to their own parameters and secrets).
+// to their own parameters and secrets). kms:CreateGrant goes only to the
+// writers (the deployer among them) and only for grants to AWS services
+// (kms:GrantIsForAWSResource): RDS and Secrets Manager create grants on the
+// key for the cluster and its master user secret.
 func Policy(a PolicyArgs) (string, error) {
 	if a.Partition == "" || a.Account == "" || a.Region == "" || a.Deployer == "" {
 		return "", fmt.Errorf("key policy: partition, account, region and deployer are required")
@@ -153,6 +160,14 @@ func Policy(a PolicyArgs) (string, error) {
 			{"Sid": "AccountAdministersTheKey", "Effect": "Allow", "Principal": map[string]any{"AWS": root}, "Action": administer, "Resource": "*"},
 			use("NamedRolesDecrypt", []string{"kms:Decrypt", "kms:DescribeKey"}, readers),
 			use("NamedRolesEncrypt", []string{"kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}, writers),
+			{
+				"Sid": "NamedRolesGrantToAWSServices", "Effect": "Allow", "Principal": map[string]any{"AWS": root},
+				"Action": []string{"kms:CreateGrant"}, "Resource": "*",
+				"Condition": map[string]any{
+					"ArnEquals": map[string]any{"aws:PrincipalArn": writers},
+					"Bool":      map[string]any{"kms:GrantIsForAWSResource": "true"},
+				},
+			},
 		},
 	}
 	b, err := json.Marshal(doc)
