@@ -104,7 +104,8 @@ func checkNodeLoss(t *testing.T, r *swarm.Rehearsal) {
 	victim := victimNode(ctx, t, r)
 	t.Logf("losing %s", victim.Name)
 
-	const buyers = 3
+	// 50 unpaid orders each (the rehearsal's limit) outlast the load.
+	const buyers = 8
 	told := make([]map[int64]string, buyers) // purchase id -> key, as answered
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
