@@ -251,28 +251,6 @@ func (c *Cluster) Load(ctx context.Context, images ...string) error {
 	return nil
 }
 
-// Kill loses a node the way a crashed VM is lost: every process in its
-// network namespace (dockerd, containerd, the containers) is killed at once.
-func (c *Cluster) Kill(n *Node) error {
-	out, err := exec.Command("ip", "netns", "pids", filepath.Base(n.NetNS)).Output()
-	if err != nil {
-		return fmt.Errorf("swarm: pids in %s: %w", n.NetNS, err)
-	}
-	for _, f := range strings.Fields(string(out)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-	if n.done != nil {
-		select {
-		case <-n.done:
-		case <-time.After(10 * time.Second):
-			return fmt.Errorf("swarm: dockerd of %s survived SIGKILL", n.Name)
-		}
-	}
-	return nil
-}
-
 // Stop stops every dockerd (SIGTERM: it stops its containers; then
 // everything left in its namespace is killed) and removes what Start made.
 func (c *Cluster) Stop() error {
